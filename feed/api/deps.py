@@ -1,0 +1,60 @@
+"""Dependencies every admin route shares: settings, admin auth, the channel by id."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+
+from feed.crypto import SecretBox
+from feed.db import SessionDep
+from feed.errors import NotFoundError, UnauthorizedError
+from feed.models import Channel
+from feed.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="FEED_ADMIN_TOKEN")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_secret_box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.secret_box
+    return box
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
+
+
+def require_admin(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    expected = settings.ADMIN_TOKEN or ""
+    if credentials is None or not secrets.compare_digest(
+        credentials.credentials.encode(), expected.encode()
+    ):
+        raise UnauthorizedError()
+
+
+AdminDep = Annotated[None, Depends(require_admin)]
+
+
+def get_channel(channel_id: int, session: SessionDep) -> Channel:
+    channel = session.get(Channel, channel_id)
+    if channel is None:
+        raise NotFoundError(f"channel {channel_id} not found")
+    return channel
+
+
+ChannelDep = Annotated[Channel, Depends(get_channel)]

@@ -1,0 +1,101 @@
+"""The application factory; its lifespan owns the engine and the background feed builder."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from feed import __version__
+from feed.api import api_router
+from feed.api.feeds import router as feeds_router
+from feed.crypto import SecretBox
+from feed.db import make_engine
+from feed.errors import install_error_handlers
+from feed.export.builder import run_builder
+from feed.export.fetchlog import FetchLog
+from feed.migrate import upgrade
+from feed.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FETCH_LOG_FLUSH_SECONDS = 1.0
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start with these settings."""
+
+
+def check_settings(settings: Settings) -> None:
+    if not settings.ADMIN_TOKEN:
+        raise ConfigurationError("FEED_ADMIN_TOKEN is not set; refusing to start without one")
+    if len(settings.ADMIN_TOKEN) < 16:
+        raise ConfigurationError("FEED_ADMIN_TOKEN must be at least 16 characters")
+    if not settings.SECRET_KEY:
+        raise ConfigurationError("FEED_SECRET_KEY is not set (generate one with `feed keygen`)")
+
+
+async def _flush_fetch_log(fetch_log: FetchLog, engine: Engine) -> None:
+    while True:
+        await asyncio.sleep(FETCH_LOG_FLUSH_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(fetch_log.flush, engine)
+        except Exception:
+            logger.exception("feed.fetch_log.flush_failed")
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    check_settings(settings)
+    assert settings.SECRET_KEY is not None
+    secret_box = SecretBox(settings.SECRET_KEY)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.engine = engine or make_engine(settings.DATABASE_URL)
+        if settings.AUTO_MIGRATE:
+            await anyio.to_thread.run_sync(upgrade, app.state.engine)
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        tasks = [asyncio.create_task(_flush_fetch_log(app.state.fetch_log, app.state.engine))]
+        if settings.FEED_AUTOBUILD:
+            tasks.append(
+                asyncio.create_task(
+                    run_builder(
+                        app.state.engine,
+                        settings.DATA_DIR,
+                        gzip_level=settings.FEED_GZIP_LEVEL,
+                        debounce=settings.FEED_BUILD_DEBOUNCE,
+                        max_delay=settings.FEED_BUILD_MAX_DELAY,
+                        poll=settings.FEED_BUILD_POLL,
+                    )
+                )
+            )
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            app.state.fetch_log.flush(app.state.engine)
+            if own_engine:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="ecomdash-feed",
+        version=__version__,
+        summary="Publishes a merchant's catalog to ecomdash and keeps listings and orders in sync.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.secret_box = secret_box
+    app.state.fetch_log = FetchLog(settings.FEED_FETCH_LOG_SIZE)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.include_router(feeds_router)
+    return app

@@ -1,0 +1,1 @@
+"""The merchant's catalog: field parsing, identifier checks and all-or-nothing bulk import."""

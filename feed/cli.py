@@ -1,0 +1,223 @@
+"""The `feed` command: serve (optionally as a self-contained demo), import, export, migrate."""
+
+import logging
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from feed.app import ConfigurationError, check_settings, create_app
+from feed.catalog.importer import csv_records, import_listings, json_records
+from feed.channels import create_channel, feed_token
+from feed.crypto import SecretBox, generate_key
+from feed.db import make_engine
+from feed.errors import ImportRejectedError
+from feed.export.snapshot import build_snapshot
+from feed.migrate import upgrade
+from feed.models import Channel, ChannelCreate, Listing
+from feed.settings import Settings
+
+app = typer.Typer(
+    help="ecomdash-feed: publish a catalog to ecomdash and keep it in sync.", no_args_is_help=True
+)
+console = Console(stderr=True)
+
+DEMO_CHANNEL = "demo"
+SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = make_engine(settings.DATABASE_URL)
+    upgrade(engine)
+    return engine
+
+
+def _box(settings: Settings) -> SecretBox:
+    if not settings.SECRET_KEY:
+        raise _fail("FEED_SECRET_KEY is not set (generate one with `feed keygen`)")
+    return SecretBox(settings.SECRET_KEY)
+
+
+def _channel(session: Session, name: str) -> Channel:
+    channel = session.exec(select(Channel).where(Channel.name == name)).first()
+    if channel is None:
+        raise _fail(f"no channel named {name!r}")
+    return channel
+
+
+class _ProgressReader:
+    """Iterates a binary file by line while advancing a progress bar by bytes read."""
+
+    def __init__(self, f: BinaryIO, progress: Progress, task: int) -> None:
+        self._f, self._progress, self._task = f, progress, task
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._f:
+            self._progress.advance(self._task, len(line))
+            yield line
+
+
+def _print_rejection(exc: ImportRejectedError) -> None:
+    table = Table("row", "column", "message", title=f"{len(exc.errors)} problem(s); nothing stored")
+    for e in exc.errors[:50]:
+        table.add_row(
+            str(e["row"] if e["row"] is not None else ""), e["column"] or "", e["message"]
+        )
+    console.print(table)
+
+
+def _import_file(engine: Engine, channel_id: int, path: Path, max_errors: int) -> None:
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    ]
+    with path.open("rb") as f, Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
+        if path.suffix.lower() == ".json":
+            records = json_records(f.read())
+            progress.update(task, completed=path.stat().st_size)
+        else:
+            records = csv_records(_ProgressReader(f, progress, task))  # type: ignore[arg-type]
+        result = import_listings(engine, channel_id, records, max_errors=max_errors)
+    console.print(
+        f"imported {result.received} listings: {result.created} created, {result.updated} updated"
+    )
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    channel: Annotated[str, typer.Option("--channel", "-c", help="channel name")],
+) -> None:
+    """Upsert listings from a CSV or JSON file, all or nothing."""
+    settings = Settings()
+    engine = _engine(settings)
+    with Session(engine) as session:
+        channel_id = _channel(session, channel).id
+    assert channel_id is not None
+    try:
+        _import_file(engine, channel_id, file, settings.MAX_IMPORT_ERRORS)
+    except ImportRejectedError as exc:
+        _print_rejection(exc)
+        raise typer.Exit(code=1) from None
+    build_snapshot(engine, channel_id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+
+
+def _links(settings: Settings, token: str) -> list[str]:
+    base = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/feeds/{token}"
+    return [f"{base}.csv", f"{base}.json"]
+
+
+@app.command("export")
+def export_command(
+    channel: Annotated[str, typer.Option("--channel", "-c", help="channel name")],
+) -> None:
+    """Build a channel's feed now and print its links."""
+    settings = Settings()
+    engine = _engine(settings)
+    box = _box(settings)
+    with Session(engine) as session:
+        ch = _channel(session, channel)
+        assert ch.id is not None
+        build_snapshot(engine, ch.id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+        for link in _links(settings, feed_token(box, ch)):
+            typer.echo(link)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Upgrade the database schema to the latest revision."""
+    settings = Settings()
+    upgrade(make_engine(settings.DATABASE_URL))
+    console.print("database is at the latest revision")
+
+
+@app.command("keygen")
+def keygen_command() -> None:
+    """Print a new key for FEED_SECRET_KEY."""
+    typer.echo(generate_key())
+
+
+def _demo_settings(settings: Settings) -> Settings:
+    updates: dict[str, object] = {}
+    if not settings.ADMIN_TOKEN:
+        updates["ADMIN_TOKEN"] = secrets.token_urlsafe(24)
+    if not settings.SECRET_KEY:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file = settings.DATA_DIR / "demo-secret.key"
+        if not key_file.exists():
+            key_file.write_text(generate_key())
+            key_file.chmod(0o600)
+        updates["SECRET_KEY"] = key_file.read_text().strip()
+    return settings.model_copy(update=updates)
+
+
+def _load_demo(settings: Settings, engine: Engine) -> Channel:
+    box = SecretBox(settings.SECRET_KEY or "")
+    with Session(engine) as session:
+        channel = session.exec(select(Channel).where(Channel.name == DEMO_CHANNEL)).first()
+        if channel is None:
+            channel = create_channel(
+                session,
+                box,
+                ChannelCreate(name=DEMO_CHANNEL, ecd_subscription_key="demo-ecd-subscription-key"),
+            )
+        assert channel.id is not None
+        has_listings = session.exec(
+            select(Listing.id).where(Listing.channel_id == channel.id).limit(1)
+        ).first()
+        if has_listings is None:
+            _import_file(
+                engine, channel.id, SAMPLE_DATA / "catalog.csv", settings.MAX_IMPORT_ERRORS
+            )
+        build_snapshot(engine, channel.id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+        session.refresh(channel)
+        return channel
+
+
+@app.command("serve")
+def serve_command(
+    demo: Annotated[
+        bool, typer.Option(help="load the sample catalog into a 'demo' channel")
+    ] = False,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    settings = Settings()
+    if "PUBLIC_BASE_URL" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"PUBLIC_BASE_URL": f"http://{host}:{port}"})
+    logging.basicConfig(
+        level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if demo:
+        settings = _demo_settings(settings)
+    try:
+        check_settings(settings)
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from None
+    engine = _engine(settings)
+    if demo:
+        channel = _load_demo(settings, engine)
+        box = SecretBox(settings.SECRET_KEY or "")
+        console.print(f"[bold]admin token:[/bold] {settings.ADMIN_TOKEN}")
+        console.print(f"[bold]API docs:[/bold]    {settings.PUBLIC_BASE_URL.rstrip('/')}/docs")
+        for link in _links(settings, feed_token(box, channel)):
+            console.print(f"[bold]demo feed:[/bold]   {link}")
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info")

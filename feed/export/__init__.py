@@ -1,0 +1,1 @@
+"""The custom export: template, rows, writers and atomic snapshots."""

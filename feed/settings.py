@@ -1,0 +1,41 @@
+"""Service configuration, read from the environment with the ``FEED_`` prefix."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ECOMDASH_BASE_URL = "https://ecomdash.azure-api.net/api"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FEED_", extra="ignore")
+
+    DATABASE_URL: str = "sqlite:///./feed.db"
+    ADMIN_TOKEN: str | None = None
+    # Fernet key(s), comma-separated, newest first, so keys can be rotated.
+    SECRET_KEY: str | None = None
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
+    DATA_DIR: Path = Path("./feed-data")
+    AUTO_MIGRATE: bool = True
+
+    # Feed snapshots: rebuild after changes settle for DEBOUNCE seconds, but no later
+    # than MAX_DELAY seconds after the first pending change.
+    FEED_AUTOBUILD: bool = True
+    FEED_BUILD_DEBOUNCE: float = Field(default=2.0, ge=0)
+    FEED_BUILD_MAX_DELAY: float = Field(default=30.0, ge=0)
+    FEED_BUILD_POLL: float = Field(default=0.5, gt=0)
+    FEED_GZIP_LEVEL: int = Field(default=6, ge=1, le=9)
+    # Default grace period during which a rotated feed token keeps working.
+    FEED_TOKEN_GRACE_SECONDS: int = Field(default=0, ge=0)
+    FEED_FETCH_LOG_SIZE: int = Field(default=100, ge=1)
+
+    MAX_IMPORT_BYTES: int = Field(default=200 * 1024 * 1024, gt=0)
+    MAX_IMPORT_ERRORS: int = Field(default=1000, gt=0)
+    LOG_LEVEL: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
