@@ -1,7 +1,7 @@
 """Writes the demo catalog (``--sample``) or a large synthetic catalog for the benchmarks.
 
-    python sample_data/generate.py --sample                 # sample_data/catalog.csv
-    python sample_data/generate.py --rows 1000000 --out big.csv
+python sample_data/generate.py --sample                 # sample_data/catalog.csv
+python sample_data/generate.py --rows 1000000 --out big.csv
 """
 
 import argparse
@@ -12,29 +12,91 @@ from collections.abc import Iterator
 from pathlib import Path
 
 HEADERS = [
-    "SKU", "Name", "Short Description", "Long Description", "Brand", "UPC", "EAN", "MPN",
-    "Quantity", "Cost", "Price", "MSRP", "MAP", "Weight", "Condition", "Discontinued",
-    "Images", "Supplier", "Supplier SKU", "Color", "Size", "Material",
+    "SKU",
+    "Name",
+    "Short Description",
+    "Long Description",
+    "Brand",
+    "UPC",
+    "EAN",
+    "MPN",
+    "Quantity",
+    "Cost",
+    "Price",
+    "MSRP",
+    "MAP",
+    "Weight",
+    "Condition",
+    "Discontinued",
+    "Images",
+    "Supplier",
+    "Supplier SKU",
+    "Color",
+    "Size",
+    "Material",
 ]
 BRANDS = [
-    "Northwind Outfitters", "Acme Home", "Café Lumière", "Brasserie & Co", "Zürich Gear",
-    "Sakura Kitchen 桜", "Björk Design", "O'Malley Tools", "Señor Pepper", "Maison Élan",
-    "Trailhead", "Kraftwerk Audio",
+    "Northwind Outfitters",
+    "Acme Home",
+    "Café Lumière",
+    "Brasserie & Co",
+    "Zürich Gear",
+    "Sakura Kitchen 桜",
+    "Björk Design",
+    "O'Malley Tools",
+    "Señor Pepper",
+    "Maison Élan",
+    "Trailhead",
+    "Kraftwerk Audio",
 ]
 PRODUCTS = [
-    ("Stainless Steel Water Bottle", "Kitchen"), ("Cast-Iron Skillet", "Kitchen"),
-    ("Espresso Grinder", "Kitchen"), ("Chef's Knife", "Kitchen"), ("French Press", "Kitchen"),
-    ("Trail Running Shoe", "Outdoor"), ("Down Jacket", "Outdoor"), ("Camping Lantern", "Outdoor"),
-    ("Hiking Backpack", "Outdoor"), ("Merino Beanie", "Apparel"), ("Linen Shirt", "Apparel"),
-    ("Wireless Headphones", "Audio"), ("Bookshelf Speaker", "Audio"), ("Cordless Drill", "Tools"),
-    ("Socket Wrench Set", "Tools"), ("Garden Hose", "Garden"), ("Ceramic Planter", "Garden"),
-    ("Yoga Mat", "Fitness"), ("Kettlebell", "Fitness"), ("Desk Lamp", "Home"),
+    ("Stainless Steel Water Bottle", "Kitchen"),
+    ("Cast-Iron Skillet", "Kitchen"),
+    ("Espresso Grinder", "Kitchen"),
+    ("Chef's Knife", "Kitchen"),
+    ("French Press", "Kitchen"),
+    ("Trail Running Shoe", "Outdoor"),
+    ("Down Jacket", "Outdoor"),
+    ("Camping Lantern", "Outdoor"),
+    ("Hiking Backpack", "Outdoor"),
+    ("Merino Beanie", "Apparel"),
+    ("Linen Shirt", "Apparel"),
+    ("Wireless Headphones", "Audio"),
+    ("Bookshelf Speaker", "Audio"),
+    ("Cordless Drill", "Tools"),
+    ("Socket Wrench Set", "Tools"),
+    ("Garden Hose", "Garden"),
+    ("Ceramic Planter", "Garden"),
+    ("Yoga Mat", "Fitness"),
+    ("Kettlebell", "Fitness"),
+    ("Desk Lamp", "Home"),
 ]
-ADJECTIVES = ["Classic", "Pro", "Ultralight", "Heritage", "Compact", "Deluxe", "Everyday", "Signature"]
+ADJECTIVES = [
+    "Classic",
+    "Pro",
+    "Ultralight",
+    "Heritage",
+    "Compact",
+    "Deluxe",
+    "Everyday",
+    "Signature",
+]
 COLORS = ["Black", "Slate Gray", "Crème", "Forest Green", "Navy", "Rouge", "Sand"]
 SIZES = ["S", "M", "L", "XL", "One Size", '12"', "750 ml", "5 qt"]
-MATERIALS = ["Stainless steel", "Cotton, organic", "Merino wool", "Cast iron", "Bamboo", "Aluminium"]
-SUPPLIERS = ["Global Dropship Inc.", "Eurodistri GmbH", "Pacific Wholesale, LLC", "Nordic Supply AB"]
+MATERIALS = [
+    "Stainless steel",
+    "Cotton, organic",
+    "Merino wool",
+    "Cast iron",
+    "Bamboo",
+    "Aluminium",
+]
+SUPPLIERS = [
+    "Global Dropship Inc.",
+    "Eurodistri GmbH",
+    "Pacific Wholesale, LLC",
+    "Nordic Supply AB",
+]
 
 
 def check_digit(body: str) -> str:
@@ -86,17 +148,33 @@ def products(count: int, seed: int = 7, *, rich_text: bool = True) -> Iterator[l
         row_upc = upc(rng) if identifier < 0.55 else ""
         row_ean = ean(rng) if 0.55 <= identifier < 0.8 else ""
         images = "|".join(
-            f"https://images.example.com/{sku.lower()}/{n}.jpg" for n in range(1, rng.randint(0, 5) + 1)
+            f"https://images.example.com/{sku.lower()}/{n}.jpg"
+            for n in range(1, rng.randint(0, 5) + 1)
         )
         long_text = description(rng, base, brand, material) if rich_text else f"{name} details"
         yield [
-            sku, name, f"{adjective} {base.lower()} by {brand}", long_text, brand, row_upc,
-            row_ean, f"MPN{rng.randint(10000, 99999)}" if rng.random() < 0.6 else "",
-            str(rng.randint(0, 250)), f"{cost:.2f}", f"{price:.2f}",
-            f"{msrp:.2f}" if msrp != "" else "", f"{map_price:.2f}" if map_price != "" else "",
-            f"{rng.uniform(0.1, 12):.2f}", "Used" if rng.random() < 0.05 else "New",
-            "yes" if rng.random() < 0.03 else "no", images, rng.choice(SUPPLIERS),
-            f"SUP-{rng.randint(100000, 999999)}", color, size, material,
+            sku,
+            name,
+            f"{adjective} {base.lower()} by {brand}",
+            long_text,
+            brand,
+            row_upc,
+            row_ean,
+            f"MPN{rng.randint(10000, 99999)}" if rng.random() < 0.6 else "",
+            str(rng.randint(0, 250)),
+            f"{cost:.2f}",
+            f"{price:.2f}",
+            f"{msrp:.2f}" if msrp != "" else "",
+            f"{map_price:.2f}" if map_price != "" else "",
+            f"{rng.uniform(0.1, 12):.2f}",
+            "Used" if rng.random() < 0.05 else "New",
+            "yes" if rng.random() < 0.03 else "no",
+            images,
+            rng.choice(SUPPLIERS),
+            f"SUP-{rng.randint(100000, 999999)}",
+            color,
+            size,
+            material,
         ]
 
 

@@ -73,16 +73,15 @@ def _bytes_sent(request: Request, size: int) -> tuple[int, int]:
     return 206, max(min(end, size) - start, 0)
 
 
-@router.api_route(
-    "/feeds/{name}",
-    methods=["GET", "HEAD"],
-    response_class=Response,
-    responses={
-        200: {"content": {"text/csv": {}, "application/json": {}}, "description": "The feed"},
-        304: {"description": "Not modified"},
-        404: {"description": "Unknown or rotated token"},
-    },
-)
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/csv": {}, "application/json": {}}, "description": "The feed"},
+    304: {"description": "Not modified"},
+    404: {"description": "Unknown or rotated token"},
+    503: {"description": "The channel's first feed is still being built"},
+}
+
+
+@router.get("/feeds/{name}", response_class=Response, responses=_RESPONSES)
 def get_feed(name: str, request: Request) -> Response:
     m = _NAME.match(name)
     if m is None:
@@ -162,3 +161,13 @@ def get_feed(name: str, request: Request) -> Response:
         filename=f"{row.name}.{fmt}",
         content_disposition_type="inline",
     )
+
+
+router.add_api_route(
+    "/feeds/{name}",
+    get_feed,
+    methods=["HEAD"],
+    response_class=Response,
+    responses=_RESPONSES,
+    operation_id="head_feed",
+)

@@ -42,7 +42,8 @@ class bool_text(FunctionElement[str]):
 @compiles(money_text, "sqlite")
 def _money_sqlite(element: money_text, compiler: Any, **kw: Any) -> str:
     arg = compiler.process(element.clauses, **kw)
-    return f"printf('%.2f', {arg})"
+    # printf() turns NULL into 0.00; an absent price must stay empty.
+    return f"CASE WHEN {arg} IS NULL THEN NULL ELSE printf('%.2f', {arg}) END"
 
 
 @compiles(money_text, "postgresql")
@@ -54,7 +55,9 @@ def _money_pg(element: money_text, compiler: Any, **kw: Any) -> str:
 @compiles(number_text, "sqlite")
 def _number_sqlite(element: number_text, compiler: Any, **kw: Any) -> str:
     arg = compiler.process(element.clauses, **kw)
-    return f"rtrim(rtrim(printf('%.3f', {arg}), '0'), '.')"
+    return (
+        f"CASE WHEN {arg} IS NULL THEN NULL ELSE rtrim(rtrim(printf('%.3f', {arg}), '0'), '.') END"
+    )
 
 
 @compiles(number_text, "postgresql")
