@@ -21,7 +21,8 @@ class TestChannelCrud:
             "Quantity On Hand",
         ]
         body = str(created)
-        assert SECRET not in body and "portal-key" not in body
+        assert SECRET not in body
+        assert "portal-key" not in body
         assert "ecd_subscription_key" not in created
 
     def test_secrets_are_stored_encrypted(self, client, engine):
