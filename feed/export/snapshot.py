@@ -6,8 +6,10 @@ at them. Readers always resolve the row first, so they get the old or the new fi
 failed build leaves the last good snapshot in place.
 """
 
+import functools
 import hashlib
 import io
+import itertools
 import logging
 import os
 import queue
@@ -16,6 +18,7 @@ import tempfile
 import threading
 import time
 import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,10 +49,10 @@ def channel_dir(data_dir: Path, channel_id: int) -> Path:
 
 
 class _HashingGzipSink(io.RawIOBase):
-    """Writes chunks to the plain file; a worker thread hashes and gzips the same chunks.
+    """Hands each chunk to a worker thread that writes, hashes and gzips it.
 
-    zlib and hashlib release the GIL on large buffers, so on two cores compression costs
-    almost no wall time.
+    File writes, zlib and hashlib all release the GIL on large buffers, so on two cores the
+    thread producing rows rarely waits for them.
     """
 
     def __init__(self, plain: Any, gz: Any, level: int) -> None:
@@ -68,7 +71,6 @@ class _HashingGzipSink(io.RawIOBase):
 
     def write(self, b: Any) -> int:
         chunk = bytes(b)
-        self._plain.write(chunk)
         self.size += len(chunk)
         if self._error is None:
             self._queue.put(chunk)
@@ -80,6 +82,7 @@ class _HashingGzipSink(io.RawIOBase):
             if self._error is not None:
                 continue
             try:
+                self._plain.write(chunk)
                 self._hash.update(chunk)
                 self._gz.write(compressor.compress(chunk))
             except BaseException as exc:  # surfaced by finish()
@@ -117,7 +120,7 @@ def _fsync_and_close(f: Any) -> None:
     f.close()
 
 
-def _build_file(directory: Path, fmt: str, gzip_level: int, produce: Any) -> BuiltFile:
+def build_file(directory: Path, fmt: str, gzip_level: int, produce: Any) -> BuiltFile:
     started = time.perf_counter()
     plain = tempfile.NamedTemporaryFile(dir=directory, suffix=f".{fmt}.tmp", delete=False)
     gz = tempfile.NamedTemporaryFile(dir=directory, suffix=f".{fmt}.gz.tmp", delete=False)
@@ -155,22 +158,45 @@ def _build_file(directory: Path, fmt: str, gzip_level: int, produce: Any) -> Bui
         raise
 
 
-def _read_and_write(conn: Connection, channel: Any, directory: Path, level: int) -> list[BuiltFile]:
+def _text_rows(conn: Connection, result: Any) -> Iterator[Sequence[Any]]:
+    if conn.dialect.name == "sqlite":
+        # Every column is already text from SQL and pysqlite's cursor holds every row still
+        # unread, so its tuples go straight to the csv module: no Python code runs per row.
+        fetch = functools.partial(result.cursor.fetchmany, STREAM_BATCH)
+        return itertools.chain.from_iterable(iter(fetch, []))
+    # A server-side cursor may have lent its first row to SQLAlchemy's buffer: go through it.
+    return itertools.chain.from_iterable(result.partitions(STREAM_BATCH))
+
+
+def csv_producer(conn: Connection, channel: Any) -> Any:
     template = effective_template(channel.export_template)
     headers = [c.header for c in template]
+    # SQLite's cursor steps lazily; PostgreSQL needs a server-side cursor to stream.
+    streaming = conn.execution_options(stream_results=conn.dialect.name != "sqlite")
+
+    def produce(out: io.BufferedIOBase) -> int:
+        result = streaming.execute(csv_select(template, channel.id))
+        try:
+            return write_csv(out, headers, _text_rows(conn, result), bom=channel.export_bom)
+        finally:
+            result.close()
+
+    return produce
+
+
+def json_producer(conn: Connection, channel: Any) -> Any:
     streaming = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH)
 
-    def produce_csv(out: io.BufferedIOBase) -> int:
-        result = streaming.execute(csv_select(template, channel.id))
-        return write_csv(out, headers, result, bom=channel.export_bom)
+    def produce(out: io.BufferedIOBase) -> int:
+        return write_json(out, streaming.execute(listing_select(channel.id)).mappings())
 
-    def produce_json(out: io.BufferedIOBase) -> int:
-        result = streaming.execute(listing_select(channel.id)).mappings()
-        return write_json(out, result)
+    return produce
 
+
+def _read_and_write(conn: Connection, channel: Any, directory: Path, level: int) -> list[BuiltFile]:
     return [
-        _build_file(directory, "csv", level, produce_csv),
-        _build_file(directory, "json", level, produce_json),
+        build_file(directory, "csv", level, csv_producer(conn, channel)),
+        build_file(directory, "json", level, json_producer(conn, channel)),
     ]
 
 
