@@ -3,13 +3,16 @@
     python bench/http_bench.py --rows 145000     # about a 50 MB CSV feed
 
 Starts `feed serve` (uvicorn, one worker) on loopback against a benchmark database, then
-drives it from this process with httpx: N concurrent clients revalidating with If-None-Match,
-and repeated full downloads, plain and gzip. Every loop is bounded in requests.
+drives it with wrk (Debian package; httpx from this process when wrk is missing) for N
+concurrent clients revalidating with If-None-Match, and with curl for repeated full
+downloads, plain and gzip. Every load is bounded in requests or seconds.
 """
 
 import argparse
 import asyncio
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -47,6 +50,52 @@ async def revalidate(url: str, etag: str, clients: int, total: int) -> tuple[flo
         await asyncio.gather(*(worker(client) for _ in range(clients)))
         seconds = time.perf_counter() - started
     return len(statuses) / seconds, sum(s != 304 for s in statuses)
+
+
+def revalidate_wrk(url: str, etag: str, clients: int, seconds: int) -> tuple[float, str]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            f"If-None-Match: {etag}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, f"p99 {p99}, {bad.group(1) if bad else 0} non-2xx/3xx"
+
+
+def download_curl(url: str, times: int, encoding: str) -> tuple[float, int]:
+    speeds, size = [], 0
+    for _ in range(times):
+        out = subprocess.run(
+            [
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-H",
+                f"Accept-Encoding: {encoding}",
+                "-w",
+                "%{speed_download} %{size_download}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        speeds.append(float(out[0]))
+        size = int(out[1])
+    return sorted(speeds)[len(speeds) // 2] / 1e6, size
 
 
 def download(url: str, times: int, encoding: str) -> tuple[float, int]:
@@ -104,20 +153,30 @@ def main() -> None:
         url = url.replace(f"http://127.0.0.1:{port}", base)
         etag = f'"{status["formats"]["csv"]["etag"]}"'
         size = status["formats"]["csv"]["size"]
-        rate, errors = asyncio.run(revalidate(url, etag, args.clients, args.requests))
-        plain_mb_s, plain_bytes = download(url, 5, "identity")
-        gzip_mb_s, gzip_bytes = download(url, 5, "gzip")
+        if shutil.which("wrk"):
+            tool = "wrk"
+            rate, detail = revalidate_wrk(url, etag, args.clients, 10)
+        else:
+            tool = "httpx"
+            rate, errors = asyncio.run(revalidate(url, etag, args.clients, args.requests))
+            detail = f"{errors} non-304"
+        fetch = download_curl if shutil.which("curl") else download
+        plain_mb_s, plain_bytes = fetch(url, 5, "identity")
+        gzip_mb_s, gzip_bytes = fetch(url, 5, "gzip")
     finally:
         server.terminate()
         server.wait(timeout=10)
     print(f"feed: {args.rows:,} rows, {size / 1e6:.1f} MB CSV ({gzip_bytes / 1e6:.1f} MB gzip)")
     print(
-        f"304 revalidation: {rate:,.0f} req/s with {args.clients} concurrent clients, "
-        f"{args.requests} requests, {errors} non-304"
+        f"304 revalidation ({tool}): {rate:,.0f} req/s with {args.clients} concurrent "
+        f"clients, {detail}"
     )
-    print(f"full download, identity: {plain_mb_s:,.0f} MB/s ({plain_bytes / 1e6:.1f} MB each)")
     print(
-        f"full download, gzip:     {gzip_mb_s:,.0f} MB/s on the wire "
+        f"full download ({fetch.__name__}), identity: {plain_mb_s:,.0f} MB/s "
+        f"({plain_bytes / 1e6:.1f} MB each, median of 5)"
+    )
+    print(
+        f"full download ({fetch.__name__}), gzip: {gzip_mb_s:,.0f} MB/s on the wire "
         f"({size / gzip_bytes * gzip_mb_s:,.0f} MB/s of feed)"
     )
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from feed import __version__
 from feed.api import api_router
+from feed.api.feeds import FeedLookupCache
 from feed.api.feeds import router as feeds_router
 from feed.crypto import SecretBox
 from feed.db import make_engine
@@ -71,6 +72,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                         debounce=settings.FEED_BUILD_DEBOUNCE,
                         max_delay=settings.FEED_BUILD_MAX_DELAY,
                         poll=settings.FEED_BUILD_POLL,
+                        on_built=app.state.feed_cache.clear,
                     )
                 )
             )
@@ -95,6 +97,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret_box = secret_box
     app.state.fetch_log = FetchLog(settings.FEED_FETCH_LOG_SIZE)
+    app.state.feed_cache = FeedLookupCache(settings.FEED_LOOKUP_CACHE_SECONDS)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(feeds_router)

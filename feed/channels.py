@@ -1,5 +1,6 @@
 """Channel lifecycle: create/update with encrypted secrets, feed tokens and export status."""
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,8 @@ from feed.models import (
     FeedFetch,
     FeedSnapshot,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _template(columns: list[ExportColumn] | None) -> list[dict[str, str]] | None:
@@ -77,6 +80,7 @@ def create_channel(session: Session, box: SecretBox, data: ChannelCreate) -> Cha
         raise ConflictError(f"a channel named {data.name!r} already exists")
     session.add(channel)
     _commit(session, channel)
+    logger.info("feed.channel.created channel=%s name=%s", channel.id, channel.name)
     return channel
 
 
@@ -146,6 +150,7 @@ def rotate_token(session: Session, box: SecretBox, channel: Channel, grace_secon
     session.add(channel)
     session.commit()
     session.refresh(channel)
+    logger.info("feed.token.rotated channel=%s grace_seconds=%s", channel.id, grace_seconds)
 
 
 def snapshots(session: Session, channel_id: int) -> dict[str, FeedSnapshot]:

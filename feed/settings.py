@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Default grace period during which a rotated feed token keeps working.
     FEED_TOKEN_GRACE_SECONDS: int = Field(default=0, ge=0)
     FEED_FETCH_LOG_SIZE: int = Field(default=100, ge=1)
+    # How long a feed link's snapshot lookup is reused; changes from other replicas show
+    # within this time. 0 looks every request up.
+    FEED_LOOKUP_CACHE_SECONDS: float = Field(default=1.0, ge=0)
 
     MAX_IMPORT_BYTES: int = Field(default=200 * 1024 * 1024, gt=0)
     MAX_IMPORT_ERRORS: int = Field(default=1000, gt=0)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 from sqlmodel import select
 
-from feed.api.deps import ChannelDep, EngineDep, SecretBoxDep, SettingsDep
+from feed.api.deps import ChannelDep, EngineDep, FeedCacheDep, SecretBoxDep, SettingsDep
 from feed.channels import create_channel, to_public, update_channel
 from feed.db import SessionDep
 from feed.export.builder import build_and_record
@@ -50,10 +50,15 @@ def patch_channel(
 
 @router.delete("/{channel_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_channel(
-    channel: ChannelDep, session: SessionDep, engine: EngineDep, settings: SettingsDep
+    channel: ChannelDep,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    cache: FeedCacheDep,
 ) -> None:
     channel_id = channel.id
     assert channel_id is not None
     session.delete(channel)
     session.commit()
+    cache.clear()
     remove_channel_files(engine, channel_id, settings.DATA_DIR)

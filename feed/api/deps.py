@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
+from feed.api.feeds import FeedLookupCache
 from feed.crypto import SecretBox
 from feed.db import SessionDep
 from feed.errors import NotFoundError, UnauthorizedError
@@ -31,7 +32,13 @@ def get_secret_box(request: Request) -> SecretBox:
     return box
 
 
+def get_feed_cache(request: Request) -> FeedLookupCache:
+    cache: FeedLookupCache = request.app.state.feed_cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+FeedCacheDep = Annotated[FeedLookupCache, Depends(get_feed_cache)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from feed.api.deps import ChannelDep, EngineDep, SecretBoxDep, SettingsDep
+from feed.api.deps import ChannelDep, EngineDep, FeedCacheDep, SecretBoxDep, SettingsDep
 from feed.channels import feed_token, recent_fetches, rotate_token, snapshots
 from feed.db import SessionDep
 from feed.export.snapshot import build_snapshot
@@ -65,10 +65,12 @@ def run_export(
     settings: SettingsDep,
     box: SecretBoxDep,
     engine: EngineDep,
+    cache: FeedCacheDep,
 ) -> ExportStatus:
     """Builds the feed now (the "Custom Export" operation) instead of waiting for the builder."""
     assert channel.id is not None
     build_snapshot(engine, channel.id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+    cache.clear()
     session.refresh(channel)
     return _status(request, session, channel, settings, feed_token(box, channel))
 
@@ -80,6 +82,7 @@ def rotate_export_token(
     session: SessionDep,
     settings: SettingsDep,
     box: SecretBoxDep,
+    cache: FeedCacheDep,
     body: RotateRequest | None = None,
 ) -> ExportStatus:
     """Issues a new feed link; the old one stops working after ``grace_seconds``."""
@@ -87,4 +90,5 @@ def rotate_export_token(
     if body is not None and body.grace_seconds is not None:
         grace = body.grace_seconds
     rotate_token(session, box, channel, grace)
+    cache.clear()
     return _status(request, session, channel, settings, feed_token(box, channel))

@@ -6,13 +6,17 @@ without opening the file.
 """
 
 import re
+import time
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Engine
 
 from feed.crypto import hash_token
 from feed.db import utcnow
@@ -81,17 +85,9 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.get("/feeds/{name}", response_class=Response, responses=_RESPONSES)
-def get_feed(name: str, request: Request) -> Response:
-    m = _NAME.match(name)
-    if m is None:
-        raise FeedNotFoundError("feed not found")
-    token, fmt = m.groups()
-    token_hash = hash_token(token)
-    now = utcnow()
-    engine = request.app.state.engine
+def _lookup(engine: Engine, token_hash: str, fmt: str, now: datetime) -> Any:
     with engine.connect() as conn:
-        row = conn.execute(
+        return conn.execute(
             select(CHANNEL.c.id, CHANNEL.c.name, SNAPSHOT)
             .select_from(
                 CHANNEL.outerjoin(
@@ -108,6 +104,52 @@ def get_feed(name: str, request: Request) -> Response:
                 )
             )
         ).first()
+
+
+class FeedLookupCache:
+    """Remembers a token's snapshot row for a moment, so revalidation bursts skip the database.
+
+    Changes made by this process clear it at once; another replica's changes show within
+    ``ttl`` seconds. Only hits are kept, so random tokens cannot grow it.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[str, str]) -> Any:
+        entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry[0] < self._ttl:
+            return entry[1]
+        return None
+
+    def put(self, key: tuple[str, str], row: Any) -> None:
+        if self._ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic(), row)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+async def get_feed(name: str, request: Request) -> Response:
+    m = _NAME.match(name)
+    if m is None:
+        raise FeedNotFoundError("feed not found")
+    token, fmt = m.groups()
+    token_hash = hash_token(token)
+    now = utcnow()
+    cache: FeedLookupCache = request.app.state.feed_cache
+    row = cache.get((token_hash, fmt))
+    if row is None:
+        engine = request.app.state.engine
+        row = await anyio.to_thread.run_sync(_lookup, engine, token_hash, fmt, now)
+        if row is not None and row.file_name is not None:
+            cache.put((token_hash, fmt), row)
     if row is None:
         raise FeedNotFoundError("feed not found")
     if row.file_name is None:
@@ -163,6 +205,9 @@ def get_feed(name: str, request: Request) -> Response:
     )
 
 
+router.add_api_route(
+    "/feeds/{name}", get_feed, methods=["GET"], response_class=Response, responses=_RESPONSES
+)
 router.add_api_route(
     "/feeds/{name}",
     get_feed,

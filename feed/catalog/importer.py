@@ -7,6 +7,7 @@ rolled back, so stored data is untouched unless the whole file is good.
 
 import csv
 import io
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -20,6 +21,8 @@ from feed.db import upsert_statement, utcnow
 from feed.errors import ImportRejectedError
 from feed.export.builder import request_rebuild
 from feed.models import ImportResult, Listing
+
+logger = logging.getLogger(__name__)
 
 LISTING = Listing.__table__  # type: ignore[attr-defined]
 BATCH_SIZE = 1000
@@ -232,6 +235,12 @@ def import_listings(
                 if progress:
                     progress(received)
         if errors:
+            logger.info(
+                "feed.import.rejected channel=%s received=%s errors=%s",
+                channel_id,
+                received,
+                len(errors),
+            )
             raise ImportRejectedError(errors)
         if batch:
             _write(conn, channel_id, batch)
@@ -240,6 +249,13 @@ def import_listings(
         created = _count(conn, channel_id) - before
         if received:
             request_rebuild(conn, channel_id)
+    logger.info(
+        "feed.import.done channel=%s received=%s created=%s updated=%s",
+        channel_id,
+        received,
+        created,
+        received - created,
+    )
     return ImportResult(received=received, created=created, updated=received - created)
 
 

@@ -8,6 +8,7 @@ feed never triggers a build.
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -68,12 +69,19 @@ def build_and_record(engine: Engine, channel_id: int, data_dir: Path, gzip_level
 
 
 def build_due(
-    engine: Engine, data_dir: Path, gzip_level: int, debounce: float, max_delay: float
+    engine: Engine,
+    data_dir: Path,
+    gzip_level: int,
+    debounce: float,
+    max_delay: float,
+    on_built: Callable[[], None] | None = None,
 ) -> int:
     with engine.connect() as conn:
         ids = due_channel_ids(conn, utcnow(), debounce, max_delay)
     for channel_id in ids:
         build_and_record(engine, channel_id, data_dir, gzip_level)
+        if on_built is not None:
+            on_built()
     return len(ids)
 
 
@@ -85,12 +93,13 @@ async def run_builder(
     debounce: float,
     max_delay: float,
     poll: float,
+    on_built: Callable[[], None] | None = None,
 ) -> None:
     """Polls for due channels until cancelled; builds run in a worker thread."""
     while True:
         try:
             await anyio.to_thread.run_sync(
-                build_due, engine, data_dir, gzip_level, debounce, max_delay
+                build_due, engine, data_dir, gzip_level, debounce, max_delay, on_built
             )
         except Exception:
             logger.exception("feed.builder.error")

@@ -256,3 +256,25 @@ def test_gzip_file_is_a_valid_gzip_of_the_feed(settings, client, anonymous, chan
     etag = export["formats"]["csv"]["etag"]
     plain = (directory / f"{etag}.csv").read_bytes()
     assert gzip.decompress((directory / f"{etag}.csv.gz").read_bytes()) == plain
+
+
+def test_changes_from_another_replica_show_within_the_lookup_ttl(
+    settings, engine, client, anonymous, channel, export, app
+):
+    import time
+
+    from sqlalchemy import update
+
+    from feed.models import Channel
+
+    app.state.feed_cache._ttl = 0.3
+    assert anonymous.get(feed_path(export)).status_code == 200
+    with engine.begin() as conn:  # another replica rotates the token
+        conn.execute(
+            update(Channel.__table__)
+            .where(Channel.__table__.c.id == channel["id"])
+            .values(feed_token_hash="0" * 64)
+        )
+    assert anonymous.get(feed_path(export)).status_code == 200  # cached for a moment
+    time.sleep(0.35)
+    assert anonymous.get(feed_path(export)).status_code == 404
