@@ -1,0 +1,1 @@
+"""A stand-in for the ecomdash API: same paths, headers, envelopes, errors and throttling."""
