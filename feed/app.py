@@ -16,6 +16,7 @@ from feed.api.feeds import FeedLookupCache
 from feed.api.feeds import router as feeds_router
 from feed.crypto import SecretBox
 from feed.db import make_engine
+from feed.ecomdash.sandbox.app import poll_feeds
 from feed.errors import install_error_handlers
 from feed.export.builder import run_builder
 from feed.export.fetchlog import FetchLog
@@ -49,7 +50,10 @@ async def _flush_fetch_log(fetch_log: FetchLog, engine: Engine) -> None:
             logger.exception("feed.fetch_log.flush_failed")
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, engine: Engine | None = None, *, sandbox: FastAPI | None = None
+) -> FastAPI:
+    """The service; ``sandbox`` (the demo's ecomdash stand-in) is mounted at /sandbox."""
     check_settings(settings)
     assert settings.SECRET_KEY is not None
     secret_box = SecretBox(settings.SECRET_KEY)
@@ -62,6 +66,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             await anyio.to_thread.run_sync(upgrade, app.state.engine)
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         tasks = [asyncio.create_task(_flush_fetch_log(app.state.fetch_log, app.state.engine))]
+        if sandbox is not None:
+            # Mounted apps get no lifespan of their own: run the sandbox's feed poller here.
+            tasks.append(asyncio.create_task(poll_feeds(sandbox)))
         if settings.FEED_AUTOBUILD:
             tasks.append(
                 asyncio.create_task(
@@ -101,4 +108,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(feeds_router)
+    if sandbox is not None:
+        app.mount("/sandbox", sandbox)
     return app

@@ -15,13 +15,16 @@ from sqlmodel import Session, select
 
 from feed.app import ConfigurationError, check_settings, create_app
 from feed.catalog.importer import csv_records, import_listings, json_records
-from feed.channels import create_channel, feed_token
+from feed.channels import create_channel, feed_token, update_channel
 from feed.crypto import SecretBox, generate_key
 from feed.db import make_engine
+from feed.ecomdash.sandbox.app import create_sandbox_app
+from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY, load_demo
+from feed.ecomdash.sandbox.state import SandboxState
 from feed.errors import ImportRejectedError
 from feed.export.snapshot import build_snapshot
 from feed.migrate import upgrade
-from feed.models import Channel, ChannelCreate, Listing
+from feed.models import Channel, ChannelCreate, ChannelUpdate, Listing
 from feed.settings import Settings
 
 app = typer.Typer(
@@ -30,6 +33,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 DEMO_CHANNEL = "demo"
+DEMO_IMPORT_INTERVAL = 60.0
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 
 
@@ -167,15 +171,20 @@ def _demo_settings(settings: Settings) -> Settings:
 
 
 def _load_demo(settings: Settings, engine: Engine) -> Channel:
+    """The demo channel, connected to the sandbox mounted at /sandbox."""
     box = SecretBox(settings.SECRET_KEY or "")
+    sandbox_url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/sandbox/api"
+    connection = {
+        "ecd_subscription_key": DEMO_ECD_KEY,
+        "apim_subscription_key": DEMO_PORTAL_KEY,
+        "base_url": sandbox_url,
+    }
     with Session(engine) as session:
         channel = session.exec(select(Channel).where(Channel.name == DEMO_CHANNEL)).first()
         if channel is None:
-            channel = create_channel(
-                session,
-                box,
-                ChannelCreate(name=DEMO_CHANNEL, ecd_subscription_key="demo-ecd-subscription-key"),
-            )
+            channel = create_channel(session, box, ChannelCreate(name=DEMO_CHANNEL, **connection))
+        else:  # the port may have changed since the last demo
+            update_channel(session, box, channel, ChannelUpdate(**connection))
         assert channel.id is not None
         has_listings = session.exec(
             select(Listing.id).where(Listing.channel_id == channel.id).limit(1)
@@ -213,11 +222,42 @@ def serve_command(
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
     engine = _engine(settings)
+    sandbox = None
     if demo:
         channel = _load_demo(settings, engine)
         box = SecretBox(settings.SECRET_KEY or "")
+        links = _links(settings, feed_token(box, channel))
+        state = SandboxState(portal_keys={DEMO_PORTAL_KEY})
+        account = load_demo(state)
+        # As a merchant would: paste the CSV link into an integrated import format.
+        account.feed_url, account.feed_interval = links[0], DEMO_IMPORT_INTERVAL
+        sandbox = create_sandbox_app(state)
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
         console.print(f"[bold]admin token:[/bold] {settings.ADMIN_TOKEN}")
-        console.print(f"[bold]API docs:[/bold]    {settings.PUBLIC_BASE_URL.rstrip('/')}/docs")
-        for link in _links(settings, feed_token(box, channel)):
+        console.print(f"[bold]API docs:[/bold]    {base}/docs")
+        for link in links:
             console.print(f"[bold]demo feed:[/bold]   {link}")
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info")
+        console.print(
+            f"[bold]sandbox:[/bold]     {base}/sandbox/api (the ecomdash stand-in; it pulls the "
+            f"demo feed every {DEMO_IMPORT_INTERVAL:.0f} s: "
+            f"{base}/sandbox/_sandbox/accounts/{DEMO_ECD_KEY}/products)"
+        )
+    uvicorn.run(
+        create_app(settings, engine, sandbox=sandbox), host=host, port=port, log_level="info"
+    )
+
+
+@app.command("sandbox")
+def sandbox_command(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 9000,
+) -> None:
+    """Run the ecomdash sandbox on its own, seeded with the demo company."""
+    import uvicorn
+
+    state = SandboxState(portal_keys={DEMO_PORTAL_KEY})
+    load_demo(state)
+    console.print(f"[bold]base URL:[/bold]                  http://{host}:{port}/api")
+    console.print(f"[bold]ecd-subscription-key:[/bold]      {DEMO_ECD_KEY}")
+    console.print(f"[bold]Ocp-Apim-Subscription-Key:[/bold] {DEMO_PORTAL_KEY}")
+    uvicorn.run(create_sandbox_app(state), host=host, port=port, log_level="info")

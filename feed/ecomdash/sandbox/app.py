@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 api = APIRouter(prefix="/api")
 admin = APIRouter(prefix="/_sandbox", tags=["sandbox"])
 MAX_PAGE = 200
+FIRST_PULL_DELAY = 2.0
 
 
 class EcomdashHTTPError(Exception):
@@ -295,10 +296,12 @@ def make_fetcher(transport: httpx.AsyncBaseTransport | None = None) -> Any:
     return fetch
 
 
-async def _poll_feeds(app: FastAPI) -> None:
+async def poll_feeds(app: FastAPI) -> None:
+    """Pulls each account's integrated-import link on its interval, until cancelled."""
     etags: dict[str, str | None] = {}
     last: dict[str, float] = {}
     loop = asyncio.get_running_loop()
+    await asyncio.sleep(FIRST_PULL_DELAY)  # let the server that serves the feed start
     while True:
         for key, account in list(app.state.sandbox.accounts.items()):
             if not account.feed_url or not account.feed_interval:
@@ -318,7 +321,7 @@ def create_sandbox_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_poll_feeds(app))
+        task = asyncio.create_task(poll_feeds(app))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

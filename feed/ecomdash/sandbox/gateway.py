@@ -49,12 +49,15 @@ class Gateway:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].lower().startswith("/api/"):
+        root = scope.get("root_path", "") if scope["type"] == "http" else ""
+        original_path = scope.get("path", "")
+        if root and original_path.startswith(root):
+            original_path = original_path[len(root) :]  # mounted, e.g. under /sandbox
+        if scope["type"] != "http" or not original_path.lower().startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        original_path = scope["path"]
         path = re.sub(r"/{2,}", "/", original_path).lower()
-        scope = {**scope, "path": path, "raw_path": path.encode()}
+        scope = {**scope, "path": root + path, "raw_path": (root + path).encode()}
         body = b""
         more = True
         while more:
