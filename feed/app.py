@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
@@ -16,6 +17,7 @@ from feed.api.feeds import FeedLookupCache
 from feed.api.feeds import router as feeds_router
 from feed.crypto import SecretBox
 from feed.db import make_engine
+from feed.ecomdash.registry import ClientRegistry
 from feed.ecomdash.sandbox.app import poll_feeds
 from feed.errors import install_error_handlers
 from feed.export.builder import run_builder
@@ -51,9 +53,16 @@ async def _flush_fetch_log(fetch_log: FetchLog, engine: Engine) -> None:
 
 
 def create_app(
-    settings: Settings, engine: Engine | None = None, *, sandbox: FastAPI | None = None
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    sandbox: FastAPI | None = None,
+    ecomdash_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The service; ``sandbox`` (the demo's ecomdash stand-in) is mounted at /sandbox."""
+    """The service; ``sandbox`` (the demo's ecomdash stand-in) is mounted at /sandbox.
+
+    ``ecomdash_transport`` routes every ecomdash client elsewhere (tests: into a sandbox).
+    """
     check_settings(settings)
     assert settings.SECRET_KEY is not None
     secret_box = SecretBox(settings.SECRET_KEY)
@@ -91,6 +100,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.ecomdash.aclose()
             app.state.fetch_log.flush(app.state.engine)
             if own_engine:
                 app.state.engine.dispose()
@@ -105,6 +115,7 @@ def create_app(
     app.state.secret_box = secret_box
     app.state.fetch_log = FetchLog(settings.FEED_FETCH_LOG_SIZE)
     app.state.feed_cache = FeedLookupCache(settings.FEED_LOOKUP_CACHE_SECONDS)
+    app.state.ecomdash = ClientRegistry(ecomdash_transport)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(feeds_router)

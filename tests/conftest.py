@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import stamina
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -10,6 +11,9 @@ from sqlmodel import SQLModel
 
 from feed.app import create_app
 from feed.db import make_engine
+from feed.ecomdash.sandbox.app import SandboxTransport, create_sandbox_app
+from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY, load_demo
+from feed.ecomdash.sandbox.state import SandboxState
 from feed.migrate import upgrade
 from feed.settings import Settings
 
@@ -80,9 +84,33 @@ def settings(engine: Engine, data_dir: Path) -> Settings:
     )
 
 
+@pytest.fixture(autouse=True)
+def instant_retries():
+    """ecomdash retries keep their attempt counts but do not sleep."""
+    with stamina.set_testing(True, attempts=100, cap=True):
+        yield
+
+
 @pytest.fixture
-def app(settings: Settings, engine: Engine):
-    return create_app(settings, engine)
+def sandbox_state() -> SandboxState:
+    state = SandboxState(portal_keys={DEMO_PORTAL_KEY})
+    load_demo(state)
+    return state
+
+
+@pytest.fixture
+def sandbox_app(sandbox_state):
+    return create_sandbox_app(sandbox_state)
+
+
+@pytest.fixture
+def account(sandbox_state):
+    return sandbox_state.accounts[DEMO_ECD_KEY]
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, sandbox_app):
+    return create_app(settings, engine, ecomdash_transport=SandboxTransport(app=sandbox_app))
 
 
 @pytest.fixture

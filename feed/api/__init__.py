@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter, Depends
 
-from feed.api import channels, export, listings
+from feed.api import channels, connection, export, listings
 from feed.api.deps import require_admin
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
 api_router.include_router(channels.router)
+api_router.include_router(connection.router)
 api_router.include_router(listings.router)
 api_router.include_router(export.router)

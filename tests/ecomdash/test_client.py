@@ -16,7 +16,7 @@ from feed.ecomdash.errors import (
 )
 from feed.ecomdash.models import Product, QuantityUpdate
 from feed.ecomdash.retry import MAX_ATTEMPTS, backoff_hook, parse_retry_after
-from tests.ecomdash.conftest import unlimited
+from tests.sandbox import unlimited
 
 
 class App:

@@ -210,3 +210,19 @@ class TestGatewayBehaviour:
         assert upper.status_code == 200
         assert upper.json()["pagination"]["CurrentPage"] == 1
         assert doubled.status_code == 200
+
+    async def test_a_body_that_is_not_json_is_400_with_a_message(self, sandbox_app):
+        transport = httpx.ASGITransport(app=sandbox_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://s") as client:
+            response = await client.post(
+                "/api/Inventory",
+                content=b"{'Sku': 'python repr'}",
+                headers=REQUIRED_HEADERS | {"Content-Type": "application/json"},
+            )
+        assert response.status_code == 400
+        assert response.json() == {"Message": "The request is invalid."}
+
+    async def test_an_unknown_product_id_is_a_bad_request_with_the_message(self, ecomdash):
+        with pytest.raises(BadRequestError, match="Product with ID of 999 does not exist") as info:
+            await ecomdash.get_product(999)
+        assert info.value.status_code == 404

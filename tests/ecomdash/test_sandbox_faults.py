@@ -14,7 +14,7 @@ from feed.ecomdash.errors import AuthenticationError, RateLimitError, ServerErro
 from feed.ecomdash.retry import MAX_ATTEMPTS, AccountLimiter
 from feed.ecomdash.sandbox.faults import Faults
 from feed.ecomdash.sandbox.gateway import FORBIDDEN, OOPS
-from tests.ecomdash.conftest import sandbox_client
+from tests.sandbox import sandbox_client
 
 
 def calls(state, path="/api/Warehouses") -> list[dict]:
