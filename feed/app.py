@@ -95,6 +95,9 @@ def create_app(
         try:
             yield
         finally:
+            # Runs still going are cancelled; their lease expires and the next start
+            # marks them abandoned (the operations are safe to re-run).
+            tasks += list(app.state.run_tasks)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -116,6 +119,7 @@ def create_app(
     app.state.fetch_log = FetchLog(settings.FEED_FETCH_LOG_SIZE)
     app.state.feed_cache = FeedLookupCache(settings.FEED_LOOKUP_CACHE_SECONDS)
     app.state.ecomdash = ClientRegistry(ecomdash_transport)
+    app.state.run_tasks = set()
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(feeds_router)

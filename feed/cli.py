@@ -142,6 +142,65 @@ def export_command(
             typer.echo(link)
 
 
+@app.command("run")
+def run_command(
+    operation: Annotated[str, typer.Argument(help="link-listings")],
+    channel: Annotated[str, typer.Option("--channel", "-c", help="channel name")],
+) -> None:
+    """Run an operation for a channel now, with a progress bar and a summary."""
+    import asyncio
+
+    from feed.ecomdash.client import EcomdashClient
+    from feed.operations import OPERATIONS
+    from feed.operations.runs import RunConflictError, channel_client_options, execute, start_run
+
+    if operation not in OPERATIONS:
+        raise _fail(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
+    settings = Settings()
+    engine = _engine(settings)
+    box = _box(settings)
+    with Session(engine) as session:
+        channel_id = _channel(session, channel).id
+    assert channel_id is not None
+    try:
+        run_id = start_run(engine, channel_id, operation, "cli", {})
+    except RunConflictError as exc:
+        raise _fail(f"{exc.detail['message']} (run {exc.detail['run_id']})") from None
+
+    async def go() -> str:
+        columns = [
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+        ]
+        async with EcomdashClient(**channel_client_options(engine, box, channel_id)) as client:
+            with Progress(*columns, console=console) as progress:
+                task = progress.add_task(operation, total=None)
+
+                def show(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                return await execute(
+                    engine, run_id, OPERATIONS[operation], client, on_progress=show
+                )
+
+    state = asyncio.run(go())
+    with Session(engine) as session:
+        from feed.models import Run, RunError
+
+        run = session.get(Run, run_id)
+        assert run is not None
+        errors = session.exec(select(RunError).where(RunError.run_id == run_id).limit(20)).all()
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())) or "nothing to do"
+    console.print(f"run {run_id} {state}: {counts}; {run.api_calls} ecomdash calls")
+    for e in errors:
+        console.print(f"  {e.sku or '-'}: {e.message}")
+    if run.error:
+        console.print(f"[red]{run.error}[/red]")
+    if state == "failed":
+        raise typer.Exit(code=1)
+
+
 @app.command("migrate")
 def migrate_command() -> None:
     """Upgrade the database schema to the latest revision."""

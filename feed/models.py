@@ -5,7 +5,17 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import AnyHttpUrl, field_validator
-from sqlalchemy import JSON, Column, ForeignKey, Integer, Numeric, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from feed.db import UTCDateTime, utcnow
@@ -71,8 +81,63 @@ class Listing(SQLModel, table=True):
     supplier_sku: str | None = None
     supplier_name: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The ecomdash product this listing is linked to (link-listings), and how.
+    ecomdash_product_id: int | None = Field(default=None, sa_type=BigInteger)
+    link_state: str = Field(default="unlinked", max_length=16)
+    link_method: str | None = Field(default=None, max_length=8)
+    link_message: str | None = None
+    linked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+ACTIVE_RUN_STATES = ("queued", "running")
+
+
+class Run(SQLModel, table=True):
+    """One execution of an operation for a channel; at most one active per (channel, op)."""
+
+    __table_args__ = (
+        Index(
+            "uq_run_active",
+            "channel_id",
+            "operation",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("channel.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    operation: str = Field(max_length=32)
+    trigger: str = Field(max_length=16)
+    state: str = Field(max_length=20)
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    api_calls: int = 0
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunError(SQLModel, table=True):
+    __tablename__ = "run_error"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("run.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    sku: str | None = None
+    message: str
 
 
 class FeedSnapshot(SQLModel, table=True):
@@ -183,6 +248,10 @@ class ListingPublic(SQLModel):
     supplier_sku: str | None
     supplier_name: str | None
     attributes: dict[str, Any]
+    ecomdash_product_id: int | None
+    link_state: str
+    link_method: str | None
+    link_message: str | None
     updated_at: datetime
 
 
@@ -227,3 +296,31 @@ class ExportStatus(SQLModel):
 
 class RotateRequest(SQLModel):
     grace_seconds: int | None = Field(default=None, ge=0, le=30 * 24 * 3600)
+
+
+class RunErrorPublic(SQLModel):
+    sku: str | None
+    message: str
+
+
+class RunPublic(SQLModel):
+    id: int
+    channel_id: int
+    operation: str
+    trigger: str
+    state: str
+    options: dict[str, Any]
+    counts: dict[str, int]
+    api_calls: int
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunDetail(RunPublic):
+    errors: list[RunErrorPublic]
+
+
+class RunsPublic(SQLModel):
+    data: list[RunPublic]

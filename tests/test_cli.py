@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from feed.cli import app
+from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY
 from tests.conftest import SECRET_KEY
 
 runner = CliRunner()
@@ -129,8 +130,76 @@ def test_demo_serves_the_sample_catalog(tmp_path):
         channels = httpx.get(
             f"http://127.0.0.1:{port}/api/v1/channels", headers={"Authorization": f"Bearer {token}"}
         )
-        assert channels.json()["data"][0]["name"] == "demo"
+        demo = channels.json()["data"][0]
+        assert demo["name"] == "demo"
+        assert demo["base_url"] == f"http://127.0.0.1:{port}/sandbox/api"
         assert (tmp_path / "feed.db").exists()
+
+        # The demo channel's ecomdash is the mounted sandbox, which pulls the demo feed.
+        keys = {"ecd-subscription-key": DEMO_ECD_KEY, "Ocp-Apim-Subscription-Key": DEMO_PORTAL_KEY}
+        warehouses = httpx.get(f"{demo['base_url']}/Warehouses", headers=keys)
+        assert warehouses.json()["status"] == "Success"
+        products_url = f"http://127.0.0.1:{port}/sandbox/_sandbox/accounts/{DEMO_ECD_KEY}/products"
+        deadline = time.monotonic() + 30
+        count = 0
+        while time.monotonic() < deadline:
+            count = len(httpx.get(products_url).json())
+            if count >= 370:
+                break
+            time.sleep(0.5)
+        assert count == 370  # 130 seeded + 240 created from the feed (60 matched by SKU)
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_run_link_listings_against_a_sandbox_server(env, tmp_path):
+    """`feed run` with a real HTTP round trip to `feed sandbox`."""
+    from sqlmodel import Session, select
+
+    from feed.channels import update_channel
+    from feed.crypto import SecretBox
+    from feed.db import make_engine
+    from feed.models import Channel, ChannelUpdate
+
+    port = _free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "feed", "sandbox", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _make_channel(env)
+        engine = make_engine(env["FEED_DATABASE_URL"])
+        with Session(engine) as session:
+            channel = session.exec(select(Channel)).one()
+            update_channel(
+                session,
+                SecretBox(SECRET_KEY),
+                channel,
+                ChannelUpdate(
+                    base_url=f"http://127.0.0.1:{port}/api",
+                    ecd_subscription_key=DEMO_ECD_KEY,
+                    apim_subscription_key=DEMO_PORTAL_KEY,
+                ),
+            )
+        engine.dispose()
+        catalog = tmp_path / "c.csv"
+        catalog.write_text("SKU,Name\r\nAPP-000002,Beanie\r\nNOPE-1,Nothing\r\n")
+        assert runner.invoke(app, ["import", str(catalog), "-c", "shop"], env=env).exit_code == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/docs")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+
+        result = runner.invoke(app, ["run", "link-listings", "--channel", "shop"], env=env)
+
+        assert result.exit_code == 0, result.output
+        assert "succeeded: linked 1, unmatched 1" in result.output
+    finally:
+        sandbox.terminate()
+        sandbox.communicate(timeout=10)

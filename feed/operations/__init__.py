@@ -1,0 +1,8 @@
+"""Operations a channel runs against ecomdash; each is ``async def op(ctx: RunContext)``."""
+
+from feed.operations.link_listings import link_listings
+from feed.operations.runs import Operation
+
+OPERATIONS: dict[str, Operation] = {
+    "link-listings": link_listings,
+}

@@ -1,0 +1,224 @@
+"""link-listings: connect our listings to existing ecomdash products.
+
+Matching goes SKU (case-insensitive, trimmed), then UPC, then EAN, then GTIN, identifiers
+compared GTIN-normalised. SKUs and UPCs use the bulk lookup (``getProducts``); only what is
+left with an EAN/GTIN pages through the inventory. A listing that matches several products,
+or a product that several listings claim, is a conflict and stays unlinked. Existing links are
+kept unless their product is gone.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Engine
+
+from feed.catalog.identifiers import normalize_gtin
+from feed.db import utcnow
+from feed.models import Listing
+from feed.operations.runs import RunContext
+
+LISTING = Listing.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Outcome:
+    state: str  # linked | unmatched | conflict
+    product_id: int | None = None
+    method: str | None = None
+    message: str | None = None
+
+
+def sku_key(sku: str) -> str:
+    return sku.strip().casefold()
+
+
+def _load(engine: Engine, channel_id: int) -> list[Any]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(
+                    LISTING.c.id,
+                    LISTING.c.sku,
+                    LISTING.c.upc,
+                    LISTING.c.ean,
+                    LISTING.c.gtin,
+                    LISTING.c.ecomdash_product_id,
+                    LISTING.c.link_state,
+                    LISTING.c.link_method,
+                    LISTING.c.link_message,
+                ).where(LISTING.c.channel_id == channel_id)
+            )
+        )
+
+
+def upc_candidates(listing: Any) -> set[str]:
+    """12-digit UPC-A forms of a listing's identifiers, for the exact-match UPC lookup."""
+    forms = set()
+    for code in (listing.upc, listing.ean, listing.gtin):
+        gtin14 = normalize_gtin(code)
+        if gtin14 is not None and gtin14.startswith("00"):
+            forms.add(gtin14[2:])
+    return forms
+
+
+def gtin_keys(listing: Any, fields: Iterable[str]) -> set[str]:
+    return {k for f in fields if (k := normalize_gtin(getattr(listing, f))) is not None}
+
+
+def _single(matches: set[int], method: str, what: str) -> Outcome:
+    if len(matches) == 1:
+        return Outcome("linked", next(iter(matches)), method)
+    ids = ", ".join(str(i) for i in sorted(matches))
+    return Outcome("conflict", message=f"{what} matches {len(matches)} ecomdash products ({ids})")
+
+
+async def link_listings(ctx: RunContext) -> None:
+    engine, client = ctx.engine, ctx.client
+    listings = await anyio.to_thread.run_sync(_load, engine, ctx.channel.id)
+    total = len(listings)
+    outcomes: dict[int, Outcome] = {}
+    kept: dict[int, Any] = {}  # product id -> listing holding an existing link
+
+    linked = [row for row in listings if row.ecomdash_product_id is not None]
+    if linked:
+        present = {
+            p.id
+            for p in await client.get_products(
+                "id", [str(row.ecomdash_product_id) for row in linked]
+            )
+        }
+        for row in linked:
+            if row.ecomdash_product_id in present:
+                kept[row.ecomdash_product_id] = row
+                ctx.count("already_linked")
+            else:
+                ctx.count("link_lost")
+    await ctx.progress(len(kept), total)
+    candidates = [row for row in listings if row.ecomdash_product_id not in kept]
+
+    # 1. SKU, through the bulk lookup.
+    by_sku: dict[str, set[int]] = defaultdict(set)
+    for product in await client.get_products("sku", [row.sku for row in candidates]):
+        by_sku[sku_key(product.sku)].add(product.id)
+    rest = []
+    for row in candidates:
+        matches = by_sku.get(sku_key(row.sku))
+        if matches:
+            outcomes[row.id] = _single(matches, "sku", "SKU")
+        else:
+            rest.append(row)
+    await ctx.progress(total - len(rest), total)
+
+    # 2. UPC, through the bulk lookup, compared GTIN-normalised.
+    upcs = sorted({u for row in rest for u in upc_candidates(row)})
+    by_gtin: dict[str, set[int]] = defaultdict(set)
+    if upcs:
+        for product in await client.get_products("upc", upcs):
+            if (key := normalize_gtin(product.upc)) is not None:
+                by_gtin[key].add(product.id)
+    remaining = []
+    for row in rest:
+        matches = set().union(*(by_gtin.get(k, set()) for k in gtin_keys(row, ("upc",))))
+        if not matches:
+            matches = set().union(*(by_gtin.get(k, set()) for k in gtin_keys(row, ("ean", "gtin"))))
+        if matches:
+            outcomes[row.id] = _single(matches, "upc", "UPC")
+        else:
+            remaining.append(row)
+    await ctx.progress(total - len(remaining), total)
+
+    # 3. EAN, then GTIN: no bulk lookup exists, so page the inventory once, if needed.
+    needs_scan = [row for row in remaining if gtin_keys(row, ("ean", "gtin"))]
+    index: dict[str, set[int]] = defaultdict(set)
+    if needs_scan:
+        async for product in client.iter_products():
+            ids = product.identifiers
+            for code in (ids.upc, ids.ean, ids.gtin, ids.isbn) if ids else ():
+                if (key := normalize_gtin(code)) is not None:
+                    index[key].add(product.id)  # type: ignore[arg-type]
+    for row in remaining:
+        for method in ("ean", "gtin"):
+            matches = set().union(*(index.get(k, set()) for k in gtin_keys(row, (method,))))
+            if matches:
+                outcomes[row.id] = _single(matches, method, method.upper())
+                break
+        else:
+            outcomes[row.id] = Outcome(
+                "unmatched", message="no ecomdash product with this SKU, UPC, EAN or GTIN"
+            )
+    await ctx.progress(total, total)
+
+    _resolve_claims(outcomes, kept, {row.id: row for row in listings})
+    for row in candidates:
+        outcome = outcomes[row.id]
+        ctx.count(
+            {"linked": "linked", "unmatched": "unmatched", "conflict": "conflicts"}[outcome.state]
+        )
+        if outcome.state == "conflict":
+            ctx.error(row.sku, f"conflict: {outcome.message}")
+    await anyio.to_thread.run_sync(_write, engine, candidates, outcomes)
+
+
+def _resolve_claims(
+    outcomes: dict[int, Outcome], kept: dict[int, Any], rows: dict[int, Any]
+) -> None:
+    claims: dict[int, list[int]] = defaultdict(list)
+    for listing_id, outcome in outcomes.items():
+        if outcome.state == "linked":
+            claims[outcome.product_id].append(listing_id)  # type: ignore[index]
+    for product_id, listing_ids in claims.items():
+        holder = kept.get(product_id)
+        if holder is None and len(listing_ids) == 1:
+            continue
+        for listing_id in listing_ids:
+            others = [rows[i].sku for i in listing_ids if i != listing_id]
+            if holder is not None:
+                others.insert(0, holder.sku)
+            outcomes[listing_id] = Outcome(
+                "conflict",
+                message=f"ecomdash product {product_id} is also claimed by "
+                f"{', '.join(repr(s) for s in others)}",
+            )
+
+
+def _write(engine: Engine, rows: list[Any], outcomes: dict[int, Outcome]) -> None:
+    now = utcnow()
+    params = []
+    for row in rows:
+        o = outcomes[row.id]
+        if (row.ecomdash_product_id, row.link_state, row.link_method, row.link_message) == (
+            o.product_id,
+            o.state,
+            o.method,
+            o.message,
+        ):
+            continue
+        params.append(
+            {
+                "lid": row.id,
+                "pid": o.product_id,
+                "state": o.state,
+                "method": o.method,
+                "message": o.message,
+                "at": now if o.state == "linked" else None,
+            }
+        )
+    if not params:
+        return
+    stmt = (
+        update(LISTING)
+        .where(LISTING.c.id == bindparam("lid"))
+        .values(
+            ecomdash_product_id=bindparam("pid"),
+            link_state=bindparam("state"),
+            link_method=bindparam("method"),
+            link_message=bindparam("message"),
+            linked_at=bindparam("at"),
+        )
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, params)

@@ -1,0 +1,231 @@
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import insert, update
+
+from feed.catalog.identifiers import gtin_check_digit, normalize_gtin
+from feed.cli import SAMPLE_DATA
+from feed.db import utcnow
+from feed.ecomdash.sandbox.faults import Faults
+from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY
+from feed.models import Run
+from tests.factories import make_channel, make_listing, put_csv, put_listings
+
+SANDBOX = {
+    "base_url": "http://sandbox.test/api",
+    "ecd_subscription_key": DEMO_ECD_KEY,
+    "apim_subscription_key": DEMO_PORTAL_KEY,
+}
+
+
+def run_op(client, channel_id, operation="link-listings", *, expect=202) -> dict:
+    response = client.post(f"/api/v1/channels/{channel_id}/operations/{operation}")
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def wait_for(client, run_id: int) -> dict:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/v1/runs/{run_id}").json()
+        if run["state"] not in ("queued", "running"):
+            return run
+        time.sleep(0.02)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def link(client, channel_id) -> dict:
+    return wait_for(client, run_op(client, channel_id)["id"])
+
+
+def listing(client, channel_id, sku) -> dict:
+    return client.get(f"/api/v1/channels/{channel_id}/listings/{sku}").json()
+
+
+class TestDemoCatalog:
+    def test_links_by_sku_then_upc_then_ean_in_a_handful_of_calls(self, client, sandbox_state):
+        channel = make_channel(client, **SANDBOX)
+        put_csv(client, channel["id"], (SAMPLE_DATA / "catalog.csv").read_bytes())
+
+        run = link(client, channel["id"])
+
+        assert run["state"] == "succeeded", run
+        assert run["counts"] == {"linked": 110, "unmatched": 190}
+        calls = [r for r in sandbox_state.requests if r["path"].startswith("/api/")]
+        assert run["api_calls"] == len(calls) <= 8
+        page = client.get(f"/api/v1/channels/{channel['id']}/listings", params={"limit": 1000})
+        methods = [x["link_method"] for x in page.json()["data"] if x["link_state"] == "linked"]
+        assert (methods.count("sku"), methods.count("upc"), methods.count("ean")) == (60, 30, 20)
+
+    def test_sku_match_ignores_case_and_spaces(self, client, account):
+        assert account.active_by_sku("APP-000001")["Sku"] == "app-000001"
+        channel = make_channel(client, **SANDBOX)
+        put_listings(client, channel["id"], [make_listing(sku="APP-000001", upc=None)])
+        link(client, channel["id"])
+        got = listing(client, channel["id"], "APP-000001")
+        assert got["link_state"] == "linked"
+        assert got["ecomdash_product_id"] == account.active_by_sku("app-000001")["Id"]
+
+    def test_a_second_run_keeps_links_and_writes_nothing(self, client):
+        channel = make_channel(client, **SANDBOX)
+        put_csv(client, channel["id"], (SAMPLE_DATA / "catalog.csv").read_bytes())
+        link(client, channel["id"])
+        again = link(client, channel["id"])
+        assert again["counts"] == {"already_linked": 110, "unmatched": 190}
+
+
+class TestMatchingRules:
+    def test_gtin14_listing_matches_a_upc_product(self, client, account):
+        account.create_product(
+            {"Sku": "THEIRS-1", "Name": "x", "Identifiers": {"UPC": "036000291452"}}
+        )
+        channel = make_channel(client, **SANDBOX)
+        put_listings(
+            client, channel["id"], [make_listing(sku="OURS-1", upc=None, gtin="00036000291452")]
+        )
+        link(client, channel["id"])
+        got = listing(client, channel["id"], "OURS-1")
+        assert (got["link_state"], got["link_method"]) == ("linked", "upc")
+
+    def test_ean_only_product_is_found_by_paging_the_inventory(
+        self, client, account, sandbox_state
+    ):
+        account.create_product(
+            {"Sku": "THEIRS-2", "Name": "x", "Identifiers": {"EAN": "4006381333931"}}
+        )
+        channel = make_channel(client, **SANDBOX)
+        put_listings(
+            client, channel["id"], [make_listing(sku="OURS-2", upc=None, ean="4006381333931")]
+        )
+        link(client, channel["id"])
+        assert listing(client, channel["id"], "OURS-2")["link_method"] == "ean"
+        assert any(r["path"] == "/api/Inventory" for r in sandbox_state.requests)
+
+    def test_no_inventory_paging_when_nothing_needs_it(self, client, sandbox_state):
+        channel = make_channel(client, **SANDBOX)
+        put_listings(client, channel["id"], [make_listing(sku="APP-000002", upc=None)])
+        link(client, channel["id"])
+        assert not any(r["path"] == "/api/Inventory" for r in sandbox_state.requests)
+
+    def test_a_listing_matching_two_products_is_a_conflict(self, client, account):
+        account.create_product(
+            {"Sku": "DUP-1", "Name": "a", "Identifiers": {"UPC": "036000291452"}}
+        )
+        account.create_product(
+            {"Sku": "DUP-2", "Name": "b", "Identifiers": {"UPC": "036000291452"}}
+        )
+        channel = make_channel(client, **SANDBOX)
+        put_listings(client, channel["id"], [make_listing(sku="OURS-3")])
+
+        run = link(client, channel["id"])
+
+        assert run["state"] == "partially_failed"
+        assert run["counts"] == {"conflicts": 1}
+        assert run["errors"][0]["sku"] == "OURS-3"
+        got = listing(client, channel["id"], "OURS-3")
+        assert got["link_state"] == "conflict"
+        assert got["ecomdash_product_id"] is None
+        assert "matches 2 ecomdash products" in got["link_message"]
+
+    def test_two_listings_claiming_one_product_are_both_conflicts(self, client, account):
+        account.create_product(
+            {"Sku": "THEIRS-4", "Name": "x", "Identifiers": {"UPC": "036000291452"}}
+        )
+        channel = make_channel(client, **SANDBOX)
+        put_listings(client, channel["id"], [make_listing(sku="A-4"), make_listing(sku="B-4")])
+        run = link(client, channel["id"])
+        assert run["counts"] == {"conflicts": 2}
+        assert "also claimed by 'B-4'" in listing(client, channel["id"], "A-4")["link_message"]
+
+    def test_a_new_claimant_of_a_linked_product_is_the_conflict(self, client, account):
+        account.create_product(
+            {"Sku": "THEIRS-5", "Name": "x", "Identifiers": {"UPC": "036000291452"}}
+        )
+        channel = make_channel(client, **SANDBOX)
+        put_listings(client, channel["id"], [make_listing(sku="A-5")])
+        link(client, channel["id"])
+        put_listings(client, channel["id"], [make_listing(sku="B-5")])
+        run = link(client, channel["id"])
+        assert run["counts"] == {"already_linked": 1, "conflicts": 1}
+        assert listing(client, channel["id"], "A-5")["link_state"] == "linked"
+        assert listing(client, channel["id"], "B-5")["link_state"] == "conflict"
+
+    def test_a_link_whose_product_disappeared_is_redone(self, client, account):
+        channel = make_channel(client, **SANDBOX)
+        put_listings(client, channel["id"], [make_listing(sku="APP-000002", upc=None)])
+        link(client, channel["id"])
+        account.active_by_sku("APP-000002")["IsActive"] = False
+
+        run = link(client, channel["id"])
+
+        assert run["counts"] == {"link_lost": 1, "unmatched": 1}
+        got = listing(client, channel["id"], "APP-000002")
+        assert (got["link_state"], got["ecomdash_product_id"]) == ("unmatched", None)
+
+
+class TestRuns:
+    def test_a_second_trigger_while_running_is_409_naming_the_run(self, client, account):
+        account.set_faults(Faults(latency=0.3))
+        channel = make_channel(client, **SANDBOX)
+        put_listings(client, channel["id"], [make_listing()])
+        first = run_op(client, channel["id"])
+        second = run_op(client, channel["id"], expect=409).get("detail")
+        assert second["run_id"] == first["id"]
+        assert wait_for(client, first["id"])["state"] == "succeeded"
+        assert run_op(client, channel["id"])["id"] != first["id"]
+
+    def test_a_run_left_by_a_dead_process_is_abandoned_by_the_next_start(self, client, engine):
+        channel = make_channel(client, **SANDBOX)
+        stale = utcnow().replace(year=2020)
+        with engine.begin() as conn:
+            dead = conn.execute(
+                insert(Run.__table__)
+                .values(
+                    channel_id=channel["id"],
+                    operation="link-listings",
+                    trigger="api",
+                    state="running",
+                    options={},
+                    counts={},
+                    api_calls=0,
+                    created_at=stale,
+                    heartbeat_at=stale,
+                )
+                .returning(Run.__table__.c.id)
+            ).scalar_one()
+        run = link(client, channel["id"])
+        assert run["state"] == "succeeded"
+        assert client.get(f"/api/v1/runs/{dead}").json()["state"] == "abandoned"
+
+    def test_a_failing_connection_fails_the_run_with_the_reason(self, client):
+        channel = make_channel(client, **SANDBOX | {"ecd_subscription_key": "wrong"})
+        put_listings(client, channel["id"], [make_listing()])
+        run = link(client, channel["id"])
+        assert run["state"] == "failed"
+        assert run["error"].startswith("AuthenticationError")
+
+    def test_unknown_operation_is_404_and_runs_are_listed(self, client, engine):
+        channel = make_channel(client, **SANDBOX)
+        assert run_op(client, channel["id"], "fly", expect=404)["error"] == "NotFoundError"
+        link(client, channel["id"])
+        runs = client.get(f"/api/v1/channels/{channel['id']}/runs").json()["data"]
+        assert [r["operation"] for r in runs] == ["link-listings"]
+        with engine.begin() as conn:
+            conn.execute(update(Run.__table__).values(state="succeeded"))
+
+
+digits = st.text(alphabet="0123456789", min_size=11, max_size=11)
+
+
+@given(digits)
+def test_upc_ean13_and_gtin14_forms_of_one_item_normalise_equal(body):
+    upc = body + str(gtin_check_digit(body))
+    assert normalize_gtin(upc) == normalize_gtin("0" + upc) == normalize_gtin("00" + upc)
+    assert normalize_gtin(upc) is not None
+
+
+@given(digits, st.integers(min_value=1, max_value=9))
+def test_a_wrong_check_digit_never_normalises(body, offset):
+    wrong = (gtin_check_digit(body) + offset) % 10
+    assert normalize_gtin(body + str(wrong)) is None
