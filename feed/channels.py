@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from feed.catalog.offers import refresh_offers
 from feed.crypto import SecretBox, hash_token, new_feed_token
 from feed.db import utcnow
 from feed.errors import ConflictError, InvalidInputError
@@ -20,6 +21,7 @@ from feed.models import (
     FeedFetch,
     FeedSnapshot,
 )
+from feed.rules import ChannelRules
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ def to_public(channel: Channel, warnings: list[str] | None = None) -> ChannelPub
         has_apim_subscription_key=channel.apim_subscription_key_enc is not None,
         export_template=effective_template(channel.export_template),
         export_bom=channel.export_bom,
+        rules=ChannelRules.model_validate(channel.rules or {}),
+        publish_via=channel.publish_via,
+        ecomdash_warehouse_id=channel.ecomdash_warehouse_id,
         created_at=channel.created_at,
         updated_at=channel.updated_at,
         warnings=warnings or [],
@@ -73,6 +78,9 @@ def create_channel(session: Session, box: SecretBox, data: ChannelCreate) -> Cha
         base_url=str(data.base_url).rstrip("/"),
         export_template=_template(data.export_template),
         export_bom=data.export_bom,
+        rules=data.rules.model_dump(mode="json") if data.rules is not None else None,
+        publish_via=data.publish_via,
+        ecomdash_warehouse_id=data.ecomdash_warehouse_id,
         feed_token_enc=box.encrypt(token),
         feed_token_hash=hash_token(token),
     )
@@ -90,7 +98,7 @@ def update_channel(
     """Applies a partial update; returns warnings for changes the merchant must act on."""
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     warnings: list[str] = []
-    rebuild = False
+    rebuild = refresh = False
     if "ecd_subscription_key" in changes:
         key = changes.pop("ecd_subscription_key")
         if not key:
@@ -113,6 +121,17 @@ def update_channel(
         if data.base_url is None:
             raise InvalidInputError([{"loc": ["body", "base_url"], "message": "cannot be null"}])
         channel.base_url = str(data.base_url).rstrip("/")
+    if "rules" in changes:
+        changes.pop("rules")
+        channel.rules = data.rules.model_dump(mode="json") if data.rules is not None else None
+        refresh = True
+    if "publish_via" in changes:
+        value = changes.pop("publish_via")
+        if value is None:
+            raise InvalidInputError([{"loc": ["body", "publish_via"], "message": "cannot be null"}])
+        channel.publish_via = value
+    if "ecomdash_warehouse_id" in changes:
+        channel.ecomdash_warehouse_id = changes.pop("ecomdash_warehouse_id")
     for name in ("name", "export_bom"):
         if name in changes:
             value = changes.pop(name)
@@ -124,9 +143,11 @@ def update_channel(
         channel.application_id = changes.pop("application_id")
     channel.updated_at = utcnow()
     session.add(channel)
-    if rebuild:
+    if rebuild or refresh:
         session.flush()
         assert channel.id is not None
+        if refresh:  # new rules: new offers, so the feed and the next sync follow
+            refresh_offers(session.connection(), channel.id)
         request_rebuild(session.connection(), channel.id)
     _commit(session, channel)
     return warnings

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, field_validator
 from sqlalchemy import (
@@ -20,10 +20,12 @@ from sqlmodel import Field, SQLModel
 
 from feed.db import UTCDateTime, utcnow
 from feed.export.template import ExportColumn
+from feed.rules import ChannelRules
 from feed.settings import ECOMDASH_BASE_URL
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$"
 Money = Numeric(12, 2)
+PublishVia = Literal["feed", "api"]
 
 
 class Channel(SQLModel, table=True):
@@ -35,6 +37,12 @@ class Channel(SQLModel, table=True):
     base_url: str = Field(default=ECOMDASH_BASE_URL, max_length=500)
     export_template: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     export_bom: bool = False
+    # Pricing, quantity and filter rules (feed.rules.ChannelRules); None = the defaults.
+    rules: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # publish-listings: "feed" (the custom export) or "api" (ecomdash's Create Product).
+    publish_via: str = Field(default="feed", max_length=8)
+    # The warehouse quantities go to; found with GET /Warehouses when not set.
+    ecomdash_warehouse_id: int | None = Field(default=None, sa_type=BigInteger)
 
     feed_token_enc: str
     feed_token_hash: str = Field(max_length=64, unique=True, index=True)
@@ -87,6 +95,15 @@ class Listing(SQLModel, table=True):
     link_method: str | None = Field(default=None, max_length=8)
     link_message: str | None = None
     linked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The channel's offer (feed.rules.compute_offer), kept current on every write.
+    offered: bool = True
+    offer_price: Decimal | None = Field(default=None, sa_type=Money)
+    offer_quantity: int = 0
+    # What ecomdash last confirmed (sync-listings sends only what differs).
+    synced_quantity: int | None = None
+    synced_price: Decimal | None = Field(default=None, sa_type=Money)
+    sync_error: str | None = None
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -184,6 +201,9 @@ class ChannelBase(SQLModel):
     base_url: AnyHttpUrl = AnyHttpUrl(ECOMDASH_BASE_URL)
     export_template: list[ExportColumn] | None = None
     export_bom: bool = False
+    rules: ChannelRules | None = None
+    publish_via: PublishVia = "feed"
+    ecomdash_warehouse_id: int | None = Field(default=None, ge=1)
 
 
 class ChannelCreate(ChannelBase):
@@ -205,6 +225,9 @@ class ChannelUpdate(SQLModel):
     base_url: AnyHttpUrl | None = None
     export_template: list[ExportColumn] | None = None
     export_bom: bool | None = None
+    rules: ChannelRules | None = None
+    publish_via: PublishVia | None = None
+    ecomdash_warehouse_id: int | None = Field(default=None, ge=1)
 
 
 class ChannelPublic(SQLModel):
@@ -215,6 +238,9 @@ class ChannelPublic(SQLModel):
     has_apim_subscription_key: bool
     export_template: list[ExportColumn]
     export_bom: bool
+    rules: ChannelRules
+    publish_via: str
+    ecomdash_warehouse_id: int | None
     created_at: datetime
     updated_at: datetime
     warnings: list[str] = []
@@ -252,6 +278,12 @@ class ListingPublic(SQLModel):
     link_state: str
     link_method: str | None
     link_message: str | None
+    offered: bool
+    offer_price: Decimal | None
+    offer_quantity: int
+    synced_quantity: int | None
+    synced_price: Decimal | None
+    sync_error: str | None
     updated_at: datetime
 
 
@@ -324,3 +356,13 @@ class RunDetail(RunPublic):
 
 class RunsPublic(SQLModel):
     data: list[RunPublic]
+
+
+class OfferPublic(SQLModel):
+    sku: str
+    offered: bool
+    price: Decimal | None
+    quantity: int
+    price_rule: str
+    quantity_rule: str
+    excluded_by: str | None

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from feed.catalog.fields import DEFAULTS, PARSERS, header_target
+from feed.catalog.offers import refresh_offers
 from feed.db import upsert_statement, utcnow
 from feed.errors import ImportRejectedError
 from feed.export.builder import request_rebuild
@@ -187,6 +188,7 @@ def _write(conn: Connection, channel_id: int, batch: list[dict[str, Any]]) -> No
             for r in rows
         ]
         conn.execute(stmt, params)
+    refresh_offers(conn, channel_id, [values["sku"] for values in batch])
 
 
 def _count(conn: Connection, channel_id: int) -> int:

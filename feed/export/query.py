@@ -84,7 +84,7 @@ def field_expression(ref: FieldRef) -> ColumnElement[Any]:
         return number_text(column)
     if ref.name == "is_discontinued":
         return bool_text(column)
-    if ref.name == "quantity":
+    if ref.name in ("quantity", "offer_quantity"):
         return cast(column, String)
     return column
 
@@ -107,8 +107,17 @@ def column_expression(column: ExportColumn) -> ColumnElement[Any]:
 
 def csv_select(template: list[ExportColumn], channel_id: int) -> Select[Any]:
     columns = [column_expression(c).label(f"c{i}") for i, c in enumerate(template)]
-    return select(*columns).where(LISTING.c.channel_id == channel_id).order_by(LISTING.c.sku)
+    return (
+        select(*columns)
+        .where(LISTING.c.channel_id == channel_id, LISTING.c.offered.is_(True))
+        .order_by(LISTING.c.sku)
+    )
 
 
 def listing_select(channel_id: int) -> Select[Any]:
-    return select(LISTING).where(LISTING.c.channel_id == channel_id).order_by(LISTING.c.sku)
+    """The listings the channel offers (its filters passed), for the JSON feed."""
+    return (
+        select(LISTING)
+        .where(LISTING.c.channel_id == channel_id, LISTING.c.offered.is_(True))
+        .order_by(LISTING.c.sku)
+    )

@@ -34,7 +34,7 @@ def product_item(listing: Mapping[str, Any]) -> dict[str, Any]:
         "SoldAsName": listing["name"],
         "ShortDescription": listing["short_description"],
         "LongDescription": listing["description"],
-        "Price": _money(listing["price"]),
+        "Price": _money(listing["offer_price"]),
     }
     condition = _CONDITIONS.get((listing["condition"] or "").lower())
     if condition:
@@ -43,7 +43,7 @@ def product_item(listing: Mapping[str, Any]) -> dict[str, Any]:
         "Sku": listing["sku"],
         "Name": listing["name"] or listing["sku"],
         "Type": "Product",
-        "QuantityOnHand": listing["quantity"],
+        "QuantityOnHand": listing["offer_quantity"],
         "Identifiers": identifiers,
         "IsDiscontinued": bool(listing["is_discontinued"]),
         "GlobalListingAttributes": {k: v for k, v in attributes.items() if v is not None},

@@ -30,8 +30,16 @@ TEXT_FIELDS = (
     "supplier_sku",
     "supplier_name",
 )
-MONEY_FIELDS = ("cost", "price", "msrp", "map_price")
-SOURCE_FIELDS = (*TEXT_FIELDS, *MONEY_FIELDS, "quantity", "weight", "is_discontinued")
+MONEY_FIELDS = ("cost", "price", "msrp", "map_price", "offer_price")
+# offer_price / offer_quantity are the channel's offer (rules applied); the rest are as stored.
+SOURCE_FIELDS = (
+    *TEXT_FIELDS,
+    *MONEY_FIELDS,
+    "quantity",
+    "offer_quantity",
+    "weight",
+    "is_discontinued",
+)
 
 _IMAGE = re.compile(r"^image_(\d{1,2})$")
 _ATTRIBUTE = re.compile(r"^attributes\.(.{1,100})$")
@@ -130,8 +138,8 @@ DEFAULT_TEMPLATE: tuple[ExportColumn, ...] = tuple(
     for h, s in [
         ("SKU", "sku"),
         ("Name", "name"),
-        ("Quantity On Hand", "quantity"),
-        ("Price", "price"),
+        ("Quantity On Hand", "offer_quantity"),
+        ("Price", "offer_price"),
         ("Cost", "cost"),
         ("UPC", "upc"),
         ("EAN", "ean"),
