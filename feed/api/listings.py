@@ -1,6 +1,7 @@
 """Listings: the products a channel offers, upserted in bulk from JSON or CSV."""
 
 import base64
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -13,7 +14,8 @@ from feed.catalog.importer import import_listings, json_records, read_csv_bytes
 from feed.db import SessionDep
 from feed.errors import FeedError, InvalidInputError, NotFoundError, PayloadTooLargeError
 from feed.export.builder import request_rebuild
-from feed.models import ImportResult, Listing, ListingPublic, ListingsPage
+from feed.models import ImportResult, Listing, ListingPublic, ListingsPage, OfferPublic
+from feed.rules import ChannelRules, compute_offer
 
 router = APIRouter(prefix="/channels/{channel_id}/listings", tags=["listings"])
 
@@ -115,6 +117,14 @@ def _find(session: SessionDep, channel_id: int | None, sku: str) -> Listing:
     if listing is None:
         raise NotFoundError(f"listing {sku!r} not found")
     return listing
+
+
+@router.get("/{sku:path}/offer", response_model=OfferPublic)
+def get_offer(channel: ChannelDep, sku: str, session: SessionDep) -> OfferPublic:
+    """The channel's offer for one listing under the current rules, and which rule decided."""
+    listing = _find(session, channel.id, sku)
+    offer = compute_offer(listing.model_dump(), ChannelRules.model_validate(channel.rules or {}))
+    return OfferPublic(sku=listing.sku, **asdict(offer))
 
 
 @router.get("/{sku:path}", response_model=ListingPublic)
