@@ -91,6 +91,7 @@ class Listing(SQLModel, table=True):
     attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # The ecomdash product this listing is linked to (link-listings), and how.
     ecomdash_product_id: int | None = Field(default=None, sa_type=BigInteger)
+    ecomdash_sku: str | None = Field(default=None, max_length=200)
     link_state: str = Field(default="unlinked", max_length=16)
     link_method: str | None = Field(default=None, max_length=8)
     link_message: str | None = None
@@ -275,6 +276,7 @@ class ListingPublic(SQLModel):
     supplier_name: str | None
     attributes: dict[str, Any]
     ecomdash_product_id: int | None
+    ecomdash_sku: str | None
     link_state: str
     link_method: str | None
     link_message: str | None

@@ -30,6 +30,7 @@ class Outcome:
     product_id: int | None = None
     method: str | None = None
     message: str | None = None
+    ecomdash_sku: str | None = None
 
 
 def sku_key(sku: str) -> str:
@@ -47,6 +48,7 @@ def _load(engine: Engine, channel_id: int) -> list[Any]:
                     LISTING.c.ean,
                     LISTING.c.gtin,
                     LISTING.c.ecomdash_product_id,
+                    LISTING.c.ecomdash_sku,
                     LISTING.c.link_state,
                     LISTING.c.link_method,
                     LISTING.c.link_message,
@@ -82,17 +84,14 @@ async def link_listings(ctx: RunContext) -> None:
     total = len(listings)
     outcomes: dict[int, Outcome] = {}
     kept: dict[int, Any] = {}  # product id -> listing holding an existing link
+    product_skus: dict[int, str] = {}  # ecomdash's SKU of each product seen
 
     linked = [row for row in listings if row.ecomdash_product_id is not None]
     if linked:
-        present = {
-            p.id
-            for p in await client.get_products(
-                "id", [str(row.ecomdash_product_id) for row in linked]
-            )
-        }
+        found = await client.get_products("id", [str(row.ecomdash_product_id) for row in linked])
+        product_skus.update({p.id: p.sku for p in found})
         for row in linked:
-            if row.ecomdash_product_id in present:
+            if row.ecomdash_product_id in product_skus:
                 kept[row.ecomdash_product_id] = row
                 ctx.count("already_linked")
             else:
@@ -104,6 +103,7 @@ async def link_listings(ctx: RunContext) -> None:
     by_sku: dict[str, set[int]] = defaultdict(set)
     for product in await client.get_products("sku", [row.sku for row in candidates]):
         by_sku[sku_key(product.sku)].add(product.id)
+        product_skus[product.id] = product.sku
     rest = []
     for row in candidates:
         matches = by_sku.get(sku_key(row.sku))
@@ -120,11 +120,12 @@ async def link_listings(ctx: RunContext) -> None:
         for product in await client.get_products("upc", upcs):
             if (key := normalize_gtin(product.upc)) is not None:
                 by_gtin[key].add(product.id)
+                product_skus[product.id] = product.sku
     remaining = []
     for row in rest:
-        matches = set().union(*(by_gtin.get(k, set()) for k in gtin_keys(row, ("upc",))))
-        if not matches:
-            matches = set().union(*(by_gtin.get(k, set()) for k in gtin_keys(row, ("ean", "gtin"))))
+        matches = _union(by_gtin, gtin_keys(row, ("upc",))) or _union(
+            by_gtin, gtin_keys(row, ("ean", "gtin"))
+        )
         if matches:
             outcomes[row.id] = _single(matches, "upc", "UPC")
         else:
@@ -132,18 +133,18 @@ async def link_listings(ctx: RunContext) -> None:
     await ctx.progress(total - len(remaining), total)
 
     # 3. EAN, then GTIN: no bulk lookup exists, so page the inventory once, if needed.
-    needs_scan = [row for row in remaining if gtin_keys(row, ("ean", "gtin"))]
     index: dict[str, set[int]] = defaultdict(set)
-    if needs_scan:
+    if any(gtin_keys(row, ("ean", "gtin")) for row in remaining):
         async for product in client.iter_products():
+            assert product.id is not None
+            product_skus[product.id] = product.sku
             ids = product.identifiers
             for code in (ids.upc, ids.ean, ids.gtin, ids.isbn) if ids else ():
                 if (key := normalize_gtin(code)) is not None:
-                    index[key].add(product.id)  # type: ignore[arg-type]
+                    index[key].add(product.id)
     for row in remaining:
         for method in ("ean", "gtin"):
-            matches = set().union(*(index.get(k, set()) for k in gtin_keys(row, (method,))))
-            if matches:
+            if matches := _union(index, gtin_keys(row, (method,))):
                 outcomes[row.id] = _single(matches, method, method.upper())
                 break
         else:
@@ -160,7 +161,17 @@ async def link_listings(ctx: RunContext) -> None:
         )
         if outcome.state == "conflict":
             ctx.error(row.sku, f"conflict: {outcome.message}")
-    await anyio.to_thread.run_sync(_write, engine, candidates, outcomes)
+    for product_id, row in kept.items():
+        # Kept as it is, but following the product's SKU if it was renamed in ecomdash.
+        outcomes[row.id] = Outcome("linked", product_id, row.link_method, row.link_message)
+    for outcome in outcomes.values():
+        if outcome.product_id is not None:
+            outcome.ecomdash_sku = product_skus.get(outcome.product_id)
+    await anyio.to_thread.run_sync(_write, engine, listings, outcomes)
+
+
+def _union(index: dict[str, set[int]], keys: set[str]) -> set[int]:
+    return set().union(*(index.get(k, set()) for k in keys))
 
 
 def _resolve_claims(
@@ -168,8 +179,8 @@ def _resolve_claims(
 ) -> None:
     claims: dict[int, list[int]] = defaultdict(list)
     for listing_id, outcome in outcomes.items():
-        if outcome.state == "linked":
-            claims[outcome.product_id].append(listing_id)  # type: ignore[index]
+        if outcome.state == "linked" and outcome.product_id is not None:
+            claims[outcome.product_id].append(listing_id)
     for product_id, listing_ids in claims.items():
         holder = kept.get(product_id)
         if holder is None and len(listing_ids) == 1:
@@ -178,10 +189,9 @@ def _resolve_claims(
             others = [rows[i].sku for i in listing_ids if i != listing_id]
             if holder is not None:
                 others.insert(0, holder.sku)
+            claimants = ", ".join(repr(s) for s in others)
             outcomes[listing_id] = Outcome(
-                "conflict",
-                message=f"ecomdash product {product_id} is also claimed by "
-                f"{', '.join(repr(s) for s in others)}",
+                "conflict", message=f"ecomdash product {product_id} is also claimed by {claimants}"
             )
 
 
@@ -190,17 +200,20 @@ def _write(engine: Engine, rows: list[Any], outcomes: dict[int, Outcome]) -> Non
     params = []
     for row in rows:
         o = outcomes[row.id]
-        if (row.ecomdash_product_id, row.link_state, row.link_method, row.link_message) == (
-            o.product_id,
-            o.state,
-            o.method,
-            o.message,
-        ):
+        before = (
+            row.ecomdash_product_id,
+            row.ecomdash_sku,
+            row.link_state,
+            row.link_method,
+            row.link_message,
+        )
+        if before == (o.product_id, o.ecomdash_sku, o.state, o.method, o.message):
             continue
         params.append(
             {
                 "lid": row.id,
                 "pid": o.product_id,
+                "esku": o.ecomdash_sku,
                 "state": o.state,
                 "method": o.method,
                 "message": o.message,
@@ -214,6 +227,7 @@ def _write(engine: Engine, rows: list[Any], outcomes: dict[int, Outcome]) -> Non
         .where(LISTING.c.id == bindparam("lid"))
         .values(
             ecomdash_product_id=bindparam("pid"),
+            ecomdash_sku=bindparam("esku"),
             link_state=bindparam("state"),
             link_method=bindparam("method"),
             link_message=bindparam("message"),
