@@ -118,7 +118,12 @@ def create_app(
     app.state.secret_box = secret_box
     app.state.fetch_log = FetchLog(settings.FEED_FETCH_LOG_SIZE)
     app.state.feed_cache = FeedLookupCache(settings.FEED_LOOKUP_CACHE_SECONDS)
-    app.state.ecomdash = ClientRegistry(ecomdash_transport)
+    app.state.ecomdash = ClientRegistry(
+        ecomdash_transport,
+        calls_per_minute=settings.ECOMDASH_CALLS_PER_MINUTE,
+        burst=settings.ECOMDASH_BURST,
+        concurrency=settings.ECOMDASH_CONCURRENCY,
+    )
     app.state.run_tasks = set()
     install_error_handlers(app)
     app.include_router(api_router)

@@ -144,8 +144,9 @@ def export_command(
 
 @app.command("run")
 def run_command(
-    operation: Annotated[str, typer.Argument(help="link-listings")],
+    operation: Annotated[str, typer.Argument(help="link-listings | sync-listings")],
     channel: Annotated[str, typer.Option("--channel", "-c", help="channel name")],
+    full: Annotated[bool, typer.Option(help="sync-listings: resend every linked listing")] = False,
 ) -> None:
     """Run an operation for a channel now, with a progress bar and a summary."""
     import asyncio
@@ -163,7 +164,7 @@ def run_command(
         channel_id = _channel(session, channel).id
     assert channel_id is not None
     try:
-        run_id = start_run(engine, channel_id, operation, "cli", {})
+        run_id = start_run(engine, channel_id, operation, "cli", {"full": True} if full else {})
     except RunConflictError as exc:
         raise _fail(f"{exc.detail['message']} (run {exc.detail['run_id']})") from None
 

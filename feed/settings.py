@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     # within this time. 0 looks every request up.
     FEED_LOOKUP_CACHE_SECONDS: float = Field(default=1.0, ge=0)
 
+    # Our share of each ecomdash account's 120 calls/minute (shared by every app using it),
+    # the burst allowed, and concurrent calls per operation (ecomdash allows 3).
+    ECOMDASH_CALLS_PER_MINUTE: float = Field(default=110, gt=0)
+    ECOMDASH_BURST: float = Field(default=5, ge=1)
+    ECOMDASH_CONCURRENCY: int = Field(default=2, ge=1, le=3)
+
     MAX_IMPORT_BYTES: int = Field(default=200 * 1024 * 1024, gt=0)
     MAX_IMPORT_ERRORS: int = Field(default=1000, gt=0)
     LOG_LEVEL: str = "INFO"

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 from feed.app import create_app
 from feed.db import make_engine
 from feed.ecomdash.sandbox.app import SandboxTransport, create_sandbox_app
+from feed.ecomdash.sandbox.faults import Faults
 from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY, load_demo
 from feed.ecomdash.sandbox.state import SandboxState
 from feed.migrate import upgrade
@@ -81,6 +82,10 @@ def settings(engine: Engine, data_dir: Path) -> Settings:
         PUBLIC_BASE_URL="http://feeds.test",
         AUTO_MIGRATE=False,
         FEED_AUTOBUILD=False,
+        # The sandbox is in-process: no reason to pace calls to ecomdash's real budget.
+        ECOMDASH_CALLS_PER_MINUTE=1e9,
+        ECOMDASH_BURST=1e9,
+        ECOMDASH_CONCURRENCY=3,
     )
 
 
@@ -94,7 +99,8 @@ def instant_retries():
 @pytest.fixture
 def sandbox_state() -> SandboxState:
     state = SandboxState(portal_keys={DEMO_PORTAL_KEY})
-    load_demo(state)
+    # Functional tests are not about ecomdash's 120 calls/minute; the throttling tests set it.
+    load_demo(state).set_faults(Faults(calls_per_minute=1_000_000))
     return state
 
 

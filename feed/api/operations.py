@@ -4,7 +4,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from feed.api.deps import ChannelDep, EngineDep, SecretBoxDep
 from feed.db import SessionDep
@@ -17,6 +17,12 @@ from feed.operations.runs import channel_client_options, execute, start_run
 router = APIRouter(tags=["operations"])
 OperationName = Annotated[str, Path(description=", ".join(OPERATIONS))]
 MAX_ERRORS_SHOWN = 1000
+
+
+class RunOptions(SQLModel):
+    full: bool = Field(
+        default=False, description="sync-listings: resend every linked listing, not only changes"
+    )
 
 
 def _public(run: Run) -> RunPublic:
@@ -35,12 +41,14 @@ async def trigger_operation(
     operation: OperationName,
     engine: EngineDep,
     box: SecretBoxDep,
+    options: RunOptions | None = None,
 ) -> RunPublic:
     """Queues the operation and returns its run at once; poll ``GET /runs/{id}``."""
     if operation not in OPERATIONS:
         raise NotFoundError(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
     assert channel.id is not None
-    run_id = start_run(engine, channel.id, operation, "api", {})
+    chosen = options.model_dump(exclude_defaults=True) if options is not None else {}
+    run_id = start_run(engine, channel.id, operation, "api", chosen)
     registry: ClientRegistry = request.app.state.ecomdash
     client = await registry.client(channel.id, **channel_client_options(engine, box, channel.id))
     tasks: set[asyncio.Task[Any]] = request.app.state.run_tasks

@@ -9,18 +9,28 @@ import hashlib
 import httpx
 
 from feed.ecomdash.client import EcomdashClient
-from feed.ecomdash.retry import AccountLimiter
+from feed.ecomdash.retry import BURST, CALLS_PER_MINUTE, CONCURRENCY_PER_OPERATION, AccountLimiter
 
 
 class ClientRegistry:
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        calls_per_minute: float = CALLS_PER_MINUTE,
+        burst: float = BURST,
+        concurrency: int = CONCURRENCY_PER_OPERATION,
+    ) -> None:
         self._transport = transport
+        self._limits = (calls_per_minute, burst, concurrency)
         self._limiters: dict[str, AccountLimiter] = {}
         self._clients: dict[int, tuple[tuple[str, ...], EcomdashClient]] = {}
 
     def limiter(self, ecd_subscription_key: str) -> AccountLimiter:
         account = hashlib.sha256(ecd_subscription_key.encode()).hexdigest()
-        return self._limiters.setdefault(account, AccountLimiter())
+        if account not in self._limiters:
+            self._limiters[account] = AccountLimiter(*self._limits)
+        return self._limiters[account]
 
     async def client(
         self,

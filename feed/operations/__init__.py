@@ -2,7 +2,9 @@
 
 from feed.operations.link_listings import link_listings
 from feed.operations.runs import Operation
+from feed.operations.sync_listings import sync_listings
 
 OPERATIONS: dict[str, Operation] = {
     "link-listings": link_listings,
+    "sync-listings": sync_listings,
 }
