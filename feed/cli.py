@@ -144,7 +144,9 @@ def export_command(
 
 @app.command("run")
 def run_command(
-    operation: Annotated[str, typer.Argument(help="link-listings | sync-listings")],
+    operation: Annotated[
+        str, typer.Argument(help="link-listings | sync-listings | publish-listings")
+    ],
     channel: Annotated[str, typer.Option("--channel", "-c", help="channel name")],
     full: Annotated[bool, typer.Option(help="sync-listings: resend every linked listing")] = False,
 ) -> None:
@@ -182,7 +184,13 @@ def run_command(
                     progress.update(task, completed=done, total=total)
 
                 return await execute(
-                    engine, run_id, OPERATIONS[operation], client, on_progress=show
+                    engine,
+                    run_id,
+                    OPERATIONS[operation],
+                    client,
+                    on_progress=show,
+                    data_dir=settings.DATA_DIR,
+                    gzip_level=settings.FEED_GZIP_LEVEL,
                 )
 
     state = asyncio.run(go())

@@ -52,7 +52,17 @@ async def trigger_operation(
     registry: ClientRegistry = request.app.state.ecomdash
     client = await registry.client(channel.id, **channel_client_options(engine, box, channel.id))
     tasks: set[asyncio.Task[Any]] = request.app.state.run_tasks
-    task = asyncio.create_task(execute(engine, run_id, OPERATIONS[operation], client))
+    settings = request.app.state.settings
+    task = asyncio.create_task(
+        execute(
+            engine,
+            run_id,
+            OPERATIONS[operation],
+            client,
+            data_dir=settings.DATA_DIR,
+            gzip_level=settings.FEED_GZIP_LEVEL,
+        )
+    )
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     with Session(engine) as session:

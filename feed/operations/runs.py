@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -100,6 +101,8 @@ class RunContext:
     channel: Any
     client: EcomdashClient
     options: dict[str, Any]
+    data_dir: Path = Path("./feed-data")
+    gzip_level: int = 6
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
     on_progress: Callable[[int, int], None] | None = None
@@ -153,6 +156,8 @@ async def execute(
     operation: Operation,
     client: EcomdashClient,
     *,
+    data_dir: Path = Path("./feed-data"),
+    gzip_level: int = 6,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Runs the operation and records how it ended; returns the final state."""
@@ -164,7 +169,16 @@ async def execute(
             .where(RUN.c.id == run_id)
             .values(state="running", started_at=utcnow(), heartbeat_at=utcnow())
         )
-    ctx = RunContext(engine, run_id, channel, client, dict(run.options), on_progress=on_progress)
+    ctx = RunContext(
+        engine,
+        run_id,
+        channel,
+        client,
+        dict(run.options),
+        data_dir,
+        gzip_level,
+        on_progress=on_progress,
+    )
     calls_before = client.calls
     error: str | None = None
     try:
