@@ -64,6 +64,8 @@ class Account:
     feed_interval: float | None = None
     imports: list[dict[str, Any]] = field(default_factory=list)
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(100001))
+    # Lookups by SKU / UPC / id, kept as products are created or renamed.
+    _indexes: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.fault_plan = FaultPlan(self.faults)
@@ -78,11 +80,8 @@ class Account:
     # --- inventory ------------------------------------------------------------------------
 
     def active_by_sku(self, sku: str) -> dict[str, Any] | None:
-        wanted = _key(sku)
-        return next(
-            (p for p in self.products.values() if p["IsActive"] and _key(p["Sku"]) == wanted),
-            None,
-        )
+        found = self._matches("sku", sku)
+        return found[0] if found else None
 
     def list_products(self, sku: str | None, type_: str | None) -> list[dict[str, Any]]:
         items = [p for p in self.products.values() if p["IsActive"]]
@@ -90,38 +89,49 @@ class Account:
             items = [p for p in items if _key(sku) in _key(p["Sku"])]  # Sku is a contains-match
         if type_:
             items = [p for p in items if p["Type"].casefold() == type_.casefold()]
-        return sorted(items, key=lambda p: p["Id"])
+        return items  # ids only grow, so insertion order is id order
+
+    def _index_add(self, product: dict[str, Any]) -> None:
+        values = {
+            "sku": product["Sku"],
+            "upc": (product["Identifiers"] or {}).get("UPC"),
+            "id": str(product["Id"]),
+        }
+        for kind, value in values.items():
+            if value is not None:
+                self._indexes.setdefault(kind, {}).setdefault(_key(value), []).append(product["Id"])
+
+    def _reindex(self) -> None:
+        self._indexes = {}
+        for product in self.products.values():
+            self._index_add(product)
+
+    def _matches(self, id_type: str, value: str) -> list[dict[str, Any]]:
+        ids = self._indexes.get(id_type, {}).get(_key(value), [])
+        return [self.products[i] for i in ids if self.products[i]["IsActive"]]
 
     def lookup(self, id_type: str, ids: list[Any]) -> list[dict[str, Any]]:
-        wanted = {_key(str(i)) for i in ids}
+        matched = {p["Id"]: p for i in ids for p in self._matches(id_type, str(i))}
         found = []
-        for p in sorted(self.products.values(), key=lambda p: p["Id"]):
-            if not p["IsActive"]:
-                continue
-            value = {
-                "sku": p["Sku"],
-                "upc": (p["Identifiers"] or {}).get("UPC"),
-                "id": str(p["Id"]),
-            }[id_type]
-            if value is not None and _key(value) in wanted:
-                found.append(
-                    {
-                        "Id": float(p["Id"]),
-                        "Sku": p["Sku"],
-                        "QuantityOnHand": p["QuantityOnHand"],
-                        "UPC": (p["Identifiers"] or {}).get("UPC"),
-                        "Warehouses": [
-                            {
-                                "ProductId": float(p["Id"]),
-                                "WarehouseId": float(w["WarehouseId"]),
-                                "QuantityOnHand": w["QuantityOnHand"],
-                                "WarehouseSKU": w["SKU"],
-                                "IsActive": w["IsActive"],
-                            }
-                            for w in p["Warehouses"]
-                        ],
-                    }
-                )
+        for p in (matched[pid] for pid in sorted(matched)):
+            found.append(
+                {
+                    "Id": float(p["Id"]),
+                    "Sku": p["Sku"],
+                    "QuantityOnHand": p["QuantityOnHand"],
+                    "UPC": (p["Identifiers"] or {}).get("UPC"),
+                    "Warehouses": [
+                        {
+                            "ProductId": float(p["Id"]),
+                            "WarehouseId": float(w["WarehouseId"]),
+                            "QuantityOnHand": w["QuantityOnHand"],
+                            "WarehouseSKU": w["SKU"],
+                            "IsActive": w["IsActive"],
+                        }
+                        for w in p["Warehouses"]
+                    ],
+                }
+            )
         return found
 
     def create_product(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
@@ -167,6 +177,7 @@ class Account:
         }
         quantity = body.get("QuantityOnHand") or 0
         self.products[product_id] = product
+        self._index_add(product)
         self._set_quantity(product, self.warehouses[0]["Id"], quantity)
         return product, []
 
@@ -183,6 +194,8 @@ class Account:
                 product[key] = {**product[key], **value}
             else:
                 product[key] = value
+        if "Sku" in body or "Identifiers" in body:
+            self._reindex()
         return product, []
 
     def _set_quantity(self, product: dict[str, Any], warehouse_id: int, quantity: float) -> None:
