@@ -21,6 +21,8 @@ from feed.operations.runs import RunContext
 
 LISTING = Listing.__table__  # type: ignore[attr-defined]
 CHANNEL = Channel.__table__  # type: ignore[attr-defined]
+# Above this many never-confirmed prices, paging the inventory beats a GET per product.
+PRICE_SCAN_THRESHOLD = 200
 
 
 def _pending(engine: Engine, channel_id: int, full: bool) -> tuple[list[Any], list[Any]]:
@@ -33,7 +35,11 @@ def _pending(engine: Engine, channel_id: int, full: bool) -> tuple[list[Any], li
         LISTING.c.offer_quantity,
     ).where(linked)
     price = select(
-        LISTING.c.id, LISTING.c.sku, LISTING.c.ecomdash_product_id, LISTING.c.offer_price
+        LISTING.c.id,
+        LISTING.c.sku,
+        LISTING.c.ecomdash_product_id,
+        LISTING.c.offer_price,
+        LISTING.c.synced_price,
     ).where(linked, LISTING.c.offered.is_(True), LISTING.c.offer_price.is_not(None))
     if not full:
         quantity = quantity.where(
@@ -96,6 +102,32 @@ async def _warehouse_id(ctx: RunContext) -> int:
     return chosen.id
 
 
+async def _skip_prices_already_set(ctx: RunContext, prices: list[Any]) -> list[Any]:
+    """Many never-confirmed prices (a first sync): read them a page of 200 at a time instead
+    of one product per call, and write only those that differ."""
+    unknown = {row.ecomdash_product_id for row in prices if row.synced_price is None}
+    if len(unknown) <= PRICE_SCAN_THRESHOLD:
+        return prices
+    current: dict[int, Decimal | None] = {}
+    async for product in ctx.client.iter_products(include=("GlobalListingAttributes",)):
+        if product.id in unknown:
+            attributes = product.global_listing_attributes
+            current[product.id] = attributes.price if attributes else None
+    now = utcnow()
+    confirmed, rest = [], []
+    for row in prices:
+        price = current.get(row.ecomdash_product_id)
+        if row.synced_price is None and price is not None and Decimal(price) == row.offer_price:
+            confirmed.append(
+                {"b_id": row.id, "b_value": row.offer_price, "b_at": now, "b_error": None}
+            )
+        else:
+            rest.append(row)
+    ctx.count("prices_already_set", len(confirmed))
+    await anyio.to_thread.run_sync(_record, ctx.engine, "synced_price", confirmed)
+    return rest
+
+
 async def sync_listings(ctx: RunContext) -> None:
     full = bool(ctx.options.get("full"))
     quantities, prices = await anyio.to_thread.run_sync(_pending, ctx.engine, ctx.channel.id, full)
@@ -137,6 +169,7 @@ async def sync_listings(ctx: RunContext) -> None:
             await anyio.to_thread.run_sync(_record, ctx.engine, "synced_quantity", results)
             done += len(batch)
             await ctx.progress(done, total)
+    prices = await _skip_prices_already_set(ctx, prices)
     for row in prices:
         error = None
         try:

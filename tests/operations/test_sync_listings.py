@@ -175,3 +175,29 @@ def test_an_interrupted_run_is_completed_by_the_next_without_duplicates(
         assert len(sent) == len(set(sent)) == 60  # every update once, none lost
         for n, sku in enumerate(sku_matched()):
             assert account.active_by_sku(sku)["QuantityOnHand"] == n
+
+
+def test_a_first_sync_reads_prices_by_the_page_not_one_by_one(
+    client, sandbox_state, account, monkeypatch
+):
+    import sys
+
+    # The package re-exports the function under the module's name; patch the module.
+    monkeypatch.setattr(sys.modules["feed.operations.sync_listings"], "PRICE_SCAN_THRESHOLD", 10)
+    channel = make_channel(client, **SANDBOX, ecomdash_warehouse_id=4865)
+    put_csv(client, channel["id"], (SAMPLE_DATA / "catalog.csv").read_bytes())
+    run(client, channel["id"], "link-listings")
+    sandbox_state.requests.clear()
+
+    first = run(client, channel["id"], "sync-listings")
+
+    price_reads = [
+        r
+        for r in sandbox_state.requests
+        if r["method"] == "GET" and r["path"].startswith("/api/Inventory/")
+    ]
+    pages = [r for r in sandbox_state.requests if r["path"] == "/api/Inventory"]
+    differing = first["counts"].get("prices_sent", 0)
+    assert first["counts"]["prices_already_set"] + differing == 110
+    assert len(pages) == 1  # 130 seeded products, one page of 200
+    assert len(price_reads) == differing  # only the prices that differ are read and written
