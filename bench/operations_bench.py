@@ -112,7 +112,6 @@ async def main_async(rows: int) -> None:
                 .values(
                     synced_quantity=LISTING.c.offer_quantity,
                     synced_price=LISTING.c.offer_price,
-                    ecomdash_sku=LISTING.c.sku,
                 )
             )
         with engine.begin() as conn:

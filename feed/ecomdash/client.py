@@ -240,6 +240,12 @@ class EcomdashClient:
         async for item in self._pages("Inventory", page_size=page_size, params=params):
             yield _parse(Product, item, "GET", "Inventory")
 
+    async def count_products(self) -> int:
+        """How many active products the account has (one call, one result)."""
+        body = await self._call("GET", "Inventory", params={"pageNumber": 1, "resultsPerPage": 1})
+        pagination = _parse(Pagination, body.get("pagination") or {}, "GET", "Inventory")
+        return pagination.total_number_of_entries
+
     async def get_product(self, product_id: int) -> Product:
         body = await self._call("GET", f"Inventory/{product_id}")
         return _parse(Product, body, "GET", "Inventory/{id}")  # a bare object, no envelope

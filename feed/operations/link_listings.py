@@ -1,15 +1,18 @@
 """link-listings: connect our listings to existing ecomdash products.
 
 Matching goes SKU (case-insensitive, trimmed), then UPC, then EAN, then GTIN, identifiers
-compared GTIN-normalised. SKUs and UPCs use the bulk lookup (``getProducts``); only what is
-left with an EAN/GTIN pages through the inventory. A listing that matches several products,
+compared GTIN-normalised. Products are found with the bulk lookup (``getProducts``, 100 SKUs or
+UPCs a call) or, when that would cost more calls, with one pass over ``GET /Inventory`` (200 a
+page), which also answers EAN and GTIN; a lookup run pages the inventory only for what is left
+with an EAN/GTIN. A listing that matches several products,
 or a product that several listings claim, is a conflict and stays unlinked. Existing links are
 kept unless their product is gone.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -18,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from feed.catalog.identifiers import normalize_gtin
 from feed.db import utcnow
+from feed.ecomdash.client import LOOKUP_BATCH_SIZE, MAX_PAGE_SIZE
 from feed.models import Listing
 from feed.operations.runs import RunContext
 
@@ -78,20 +82,87 @@ def _single(matches: set[int], method: str, what: str) -> Outcome:
     return Outcome("conflict", message=f"{what} matches {len(matches)} ecomdash products ({ids})")
 
 
+@dataclass
+class Indexes:
+    """ecomdash products by SKU, by UPC, and by any GTIN-family identifier."""
+
+    by_sku: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_upc: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_any: dict[str, set[int]] | None = None  # filled only when a pass over GET /Inventory ran
+    skus: dict[int, str] = field(default_factory=dict)
+
+    def add(self, product: Any, *, any_identifier: bool) -> None:
+        self.skus[product.id] = product.sku
+        self.by_sku[sku_key(product.sku)].add(product.id)
+        ids = getattr(product, "identifiers", None)
+        upc = ids.upc if ids is not None else getattr(product, "upc", None)
+        if (key := normalize_gtin(upc)) is not None:
+            self.by_upc[key].add(product.id)
+        if any_identifier and ids is not None:
+            assert self.by_any is not None
+            for code in (ids.upc, ids.ean, ids.gtin, ids.isbn):
+                if (key := normalize_gtin(code)) is not None:
+                    self.by_any[key].add(product.id)
+
+
+async def _scan(ctx: RunContext, indexes: Indexes) -> None:
+    indexes.by_any = defaultdict(set)
+    async for product in ctx.client.iter_products():
+        indexes.add(product, any_identifier=True)
+
+
+async def _gather(ctx: RunContext, candidates: list[Any]) -> Indexes:
+    """Bulk lookups (100 SKUs or UPCs a call) or one pass over the inventory (200 a page),
+    whichever costs fewer calls; the pass also answers EAN and GTIN."""
+    indexes = Indexes()
+    if not candidates:
+        return indexes
+    upcs = sorted({u for row in candidates for u in upc_candidates(row)})
+    lookups = math.ceil(len(candidates) / LOOKUP_BATCH_SIZE) + math.ceil(
+        len(upcs) / LOOKUP_BATCH_SIZE
+    )
+    pages = math.ceil(await ctx.client.count_products() / MAX_PAGE_SIZE)
+    if pages < lookups:
+        await _scan(ctx, indexes)
+        return indexes
+    for product in await ctx.client.get_products("sku", [row.sku for row in candidates]):
+        indexes.add(product, any_identifier=False)
+    left = [row for row in candidates if sku_key(row.sku) not in indexes.by_sku]
+    upcs = sorted({u for row in left for u in upc_candidates(row)})
+    if upcs:
+        for product in await ctx.client.get_products("upc", upcs):
+            indexes.add(product, any_identifier=False)
+    return indexes
+
+
+def _match(row: Any, indexes: Indexes) -> Outcome | None:
+    if matches := indexes.by_sku.get(sku_key(row.sku)):
+        return _single(matches, "sku", "SKU")
+    matches = _union(indexes.by_upc, gtin_keys(row, ("upc",))) or _union(
+        indexes.by_upc, gtin_keys(row, ("ean", "gtin"))
+    )
+    if matches:
+        return _single(matches, "upc", "UPC")
+    if indexes.by_any is not None:
+        for method in ("ean", "gtin"):
+            if matches := _union(indexes.by_any, gtin_keys(row, (method,))):
+                return _single(matches, method, method.upper())
+    return None
+
+
 async def link_listings(ctx: RunContext) -> None:
     engine, client = ctx.engine, ctx.client
     listings = await anyio.to_thread.run_sync(_load, engine, ctx.channel.id)
     total = len(listings)
-    outcomes: dict[int, Outcome] = {}
     kept: dict[int, Any] = {}  # product id -> listing holding an existing link
-    product_skus: dict[int, str] = {}  # ecomdash's SKU of each product seen
+    skus: dict[int, str] = {}
 
     linked = [row for row in listings if row.ecomdash_product_id is not None]
     if linked:
         found = await client.get_products("id", [str(row.ecomdash_product_id) for row in linked])
-        product_skus.update({p.id: p.sku for p in found})
+        skus.update({p.id: p.sku for p in found})
         for row in linked:
-            if row.ecomdash_product_id in product_skus:
+            if row.ecomdash_product_id in skus:
                 kept[row.ecomdash_product_id] = row
                 ctx.count("already_linked")
             else:
@@ -99,58 +170,27 @@ async def link_listings(ctx: RunContext) -> None:
     await ctx.progress(len(kept), total)
     candidates = [row for row in listings if row.ecomdash_product_id not in kept]
 
-    # 1. SKU, through the bulk lookup.
-    by_sku: dict[str, set[int]] = defaultdict(set)
-    for product in await client.get_products("sku", [row.sku for row in candidates]):
-        by_sku[sku_key(product.sku)].add(product.id)
-        product_skus[product.id] = product.sku
-    rest = []
+    indexes = await _gather(ctx, candidates)
+    outcomes: dict[int, Outcome] = {}
+    needs_scan = []
     for row in candidates:
-        matches = by_sku.get(sku_key(row.sku))
-        if matches:
-            outcomes[row.id] = _single(matches, "sku", "SKU")
-        else:
-            rest.append(row)
-    await ctx.progress(total - len(rest), total)
-
-    # 2. UPC, through the bulk lookup, compared GTIN-normalised.
-    upcs = sorted({u for row in rest for u in upc_candidates(row)})
-    by_gtin: dict[str, set[int]] = defaultdict(set)
-    if upcs:
-        for product in await client.get_products("upc", upcs):
-            if (key := normalize_gtin(product.upc)) is not None:
-                by_gtin[key].add(product.id)
-                product_skus[product.id] = product.sku
-    remaining = []
-    for row in rest:
-        matches = _union(by_gtin, gtin_keys(row, ("upc",))) or _union(
-            by_gtin, gtin_keys(row, ("ean", "gtin"))
+        outcome = _match(row, indexes)
+        if outcome is not None:
+            outcomes[row.id] = outcome
+        elif indexes.by_any is None and gtin_keys(row, ("ean", "gtin")):
+            needs_scan.append(row)
+    await ctx.progress(total - len(needs_scan), total)
+    if needs_scan:
+        # EAN and GTIN have no bulk lookup: one pass over the inventory, only when needed.
+        await _scan(ctx, indexes)
+        for row in needs_scan:
+            if (outcome := _match(row, indexes)) is not None:
+                outcomes[row.id] = outcome
+    for row in candidates:
+        outcomes.setdefault(
+            row.id,
+            Outcome("unmatched", message="no ecomdash product with this SKU, UPC, EAN or GTIN"),
         )
-        if matches:
-            outcomes[row.id] = _single(matches, "upc", "UPC")
-        else:
-            remaining.append(row)
-    await ctx.progress(total - len(remaining), total)
-
-    # 3. EAN, then GTIN: no bulk lookup exists, so page the inventory once, if needed.
-    index: dict[str, set[int]] = defaultdict(set)
-    if any(gtin_keys(row, ("ean", "gtin")) for row in remaining):
-        async for product in client.iter_products():
-            assert product.id is not None
-            product_skus[product.id] = product.sku
-            ids = product.identifiers
-            for code in (ids.upc, ids.ean, ids.gtin, ids.isbn) if ids else ():
-                if (key := normalize_gtin(code)) is not None:
-                    index[key].add(product.id)
-    for row in remaining:
-        for method in ("ean", "gtin"):
-            if matches := _union(index, gtin_keys(row, (method,))):
-                outcomes[row.id] = _single(matches, method, method.upper())
-                break
-        else:
-            outcomes[row.id] = Outcome(
-                "unmatched", message="no ecomdash product with this SKU, UPC, EAN or GTIN"
-            )
     await ctx.progress(total, total)
 
     _resolve_claims(outcomes, kept, {row.id: row for row in listings})
@@ -164,9 +204,10 @@ async def link_listings(ctx: RunContext) -> None:
     for product_id, row in kept.items():
         # Kept as it is, but following the product's SKU if it was renamed in ecomdash.
         outcomes[row.id] = Outcome("linked", product_id, row.link_method, row.link_message)
+    skus |= indexes.skus
     for outcome in outcomes.values():
         if outcome.product_id is not None:
-            outcome.ecomdash_sku = product_skus.get(outcome.product_id)
+            outcome.ecomdash_sku = skus.get(outcome.product_id)
     await anyio.to_thread.run_sync(_write, engine, listings, outcomes)
 
 

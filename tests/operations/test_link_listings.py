@@ -53,7 +53,9 @@ class TestDemoCatalog:
         assert run["state"] == "succeeded", run
         assert run["counts"] == {"linked": 110, "unmatched": 190}
         calls = [r for r in sandbox_state.requests if r["path"].startswith("/api/")]
-        assert run["api_calls"] == len(calls) <= 8
+        # 300 listings would take 3 SKU lookups and more for UPCs; the 130 products fit on one
+        # page, so one count and one page answer everything.
+        assert run["api_calls"] == len(calls) == 2
         page = client.get(f"/api/v1/channels/{channel['id']}/listings", params={"limit": 1000})
         methods = [x["link_method"] for x in page.json()["data"] if x["link_state"] == "linked"]
         assert (methods.count("sku"), methods.count("upc"), methods.count("ean")) == (60, 30, 20)
@@ -102,11 +104,47 @@ class TestMatchingRules:
         assert listing(client, channel["id"], "OURS-2")["link_method"] == "ean"
         assert any(r["path"] == "/api/Inventory" for r in sandbox_state.requests)
 
-    def test_no_inventory_paging_when_nothing_needs_it(self, client, sandbox_state):
+    def test_bulk_lookups_when_they_cost_fewer_calls_than_paging(
+        self, client, account, sandbox_state
+    ):
+        for n in range(600):
+            account.create_product({"Sku": f"FILLER-{n}", "Name": "filler"})
         channel = make_channel(client, **SANDBOX)
-        put_listings(client, channel["id"], [make_listing(sku="APP-000002", upc=None)])
-        link(client, channel["id"])
-        assert not any(r["path"] == "/api/Inventory" for r in sandbox_state.requests)
+        put_listings(
+            client,
+            channel["id"],
+            [make_listing(sku="APP-000002", upc=None), make_listing(sku="OURS-9")],
+        )
+
+        run = link(client, channel["id"])
+
+        assert run["counts"] == {"linked": 1, "unmatched": 1}
+        paths = [(r["method"], r["path"], r["query"]) for r in sandbox_state.requests]
+        assert paths == [
+            ("GET", "/api/Inventory", "pageNumber=1&resultsPerPage=1"),  # how many products
+            ("POST", "/api/inventory/getProducts", ""),  # SKUs
+            ("POST", "/api/inventory/getProducts", ""),  # UPCs of what is left
+        ]
+
+    def test_after_lookups_only_ean_leftovers_cause_a_pass_over_the_inventory(
+        self, client, account, sandbox_state
+    ):
+        for n in range(600):
+            account.create_product({"Sku": f"FILLER-{n}", "Name": "filler"})
+        account.create_product(
+            {"Sku": "THEIRS-8", "Name": "x", "Identifiers": {"EAN": "4006381333931"}}
+        )
+        channel = make_channel(client, **SANDBOX)
+        put_listings(
+            client, channel["id"], [make_listing(sku="OURS-8", upc=None, ean="4006381333931")]
+        )
+
+        run = link(client, channel["id"])
+
+        assert run["counts"] == {"linked": 1}
+        assert listing(client, channel["id"], "OURS-8")["link_method"] == "ean"
+        pages = [r for r in sandbox_state.requests if r["path"] == "/api/Inventory"]
+        assert len(pages) == 1 + 4  # the count, then 731 products at 200 a page
 
     def test_a_listing_matching_two_products_is_a_conflict(self, client, account):
         account.create_product(
