@@ -51,6 +51,9 @@ def to_public(channel: Channel, warnings: list[str] | None = None) -> ChannelPub
         rules=ChannelRules.model_validate(channel.rules or {}),
         publish_via=channel.publish_via,
         ecomdash_warehouse_id=channel.ecomdash_warehouse_id,
+        order_statuses=channel.order_statuses,
+        order_days=channel.order_days,
+        import_unknown_skus=channel.import_unknown_skus,
         created_at=channel.created_at,
         updated_at=channel.updated_at,
         warnings=warnings or [],
@@ -81,6 +84,9 @@ def create_channel(session: Session, box: SecretBox, data: ChannelCreate) -> Cha
         rules=data.rules.model_dump(mode="json") if data.rules is not None else None,
         publish_via=data.publish_via,
         ecomdash_warehouse_id=data.ecomdash_warehouse_id,
+        order_statuses=data.order_statuses,
+        order_days=data.order_days,
+        import_unknown_skus=data.import_unknown_skus,
         feed_token_enc=box.encrypt(token),
         feed_token_hash=hash_token(token),
     )
@@ -132,6 +138,12 @@ def update_channel(
         channel.publish_via = value
     if "ecomdash_warehouse_id" in changes:
         channel.ecomdash_warehouse_id = changes.pop("ecomdash_warehouse_id")
+    for name in ("order_statuses", "order_days", "import_unknown_skus"):
+        if name in changes:
+            value = changes.pop(name)
+            if value is None:
+                raise InvalidInputError([{"loc": ["body", name], "message": "cannot be null"}])
+            setattr(channel, name, value)
     for name in ("name", "export_bom"):
         if name in changes:
             value = changes.pop(name)

@@ -43,6 +43,13 @@ class Channel(SQLModel, table=True):
     publish_via: str = Field(default="feed", max_length=8)
     # The warehouse quantities go to; found with GET /Warehouses when not set.
     ecomdash_warehouse_id: int | None = Field(default=None, sa_type=BigInteger)
+    # get-orders: which ecomdash statuses to import, and how many days back.
+    order_statuses: list[str] = Field(
+        default_factory=lambda: ["InProcess"], sa_column=Column(JSON, nullable=False)
+    )
+    order_days: int = 7
+    # Lines whose SKU has no linked listing: hold the order (default) or import it flagged.
+    import_unknown_skus: bool = False
 
     feed_token_enc: str
     feed_token_hash: str = Field(max_length=64, unique=True, index=True)
@@ -205,6 +212,9 @@ class ChannelBase(SQLModel):
     rules: ChannelRules | None = None
     publish_via: PublishVia = "feed"
     ecomdash_warehouse_id: int | None = Field(default=None, ge=1)
+    order_statuses: list[str] = Field(default=["InProcess"], min_length=1)
+    order_days: int = Field(default=7, ge=1, le=90)
+    import_unknown_skus: bool = False
 
 
 class ChannelCreate(ChannelBase):
@@ -229,6 +239,9 @@ class ChannelUpdate(SQLModel):
     rules: ChannelRules | None = None
     publish_via: PublishVia | None = None
     ecomdash_warehouse_id: int | None = Field(default=None, ge=1)
+    order_statuses: list[str] | None = Field(default=None, min_length=1)
+    order_days: int | None = Field(default=None, ge=1, le=90)
+    import_unknown_skus: bool | None = None
 
 
 class ChannelPublic(SQLModel):
@@ -242,6 +255,9 @@ class ChannelPublic(SQLModel):
     rules: ChannelRules
     publish_via: str
     ecomdash_warehouse_id: int | None
+    order_statuses: list[str]
+    order_days: int
+    import_unknown_skus: bool
     created_at: datetime
     updated_at: datetime
     warnings: list[str] = []

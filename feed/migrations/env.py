@@ -3,7 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import feed.models  # noqa: F401 - registers the tables on SQLModel.metadata
+import feed.models
+import feed.orders_models  # noqa: F401
 from feed.db import make_engine
 from feed.settings import Settings
 
