@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from feed.api import channels, connection, export, listings, operations
+from feed.api import channels, connection, export, listings, operations, orders
 from feed.api.deps import require_admin
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
@@ -11,3 +11,4 @@ api_router.include_router(connection.router)
 api_router.include_router(listings.router)
 api_router.include_router(export.router)
 api_router.include_router(operations.router)
+api_router.include_router(orders.router)

@@ -343,6 +343,24 @@ class EcomdashClient:
                 )
             page += 1
 
+    async def count_orders(
+        self, *, status: str, from_date: date, to_date: date, date_type: str = "CreatedDate"
+    ) -> int:
+        """How many orders a search matches (one call, one result)."""
+        body = await self._call(
+            "POST",
+            "orders/getOrders",
+            json={
+                "Status": status,
+                "DateType": date_type,
+                "FromDate": from_date.isoformat(),
+                "ToDate": to_date.isoformat(),
+                "Pagination": {"PageNumber": 1, "ResultsPerPage": 1},
+            },
+        )
+        pagination = _parse(Pagination, body.get("pagination") or {}, "POST", "getOrders")
+        return pagination.total_number_of_entries
+
     async def get_order_line_items(self, order_id: int) -> list[OrderLineItem]:
         body = await self._call("POST", LINE_ITEMS_PATH, json={"OrderId": order_id})
         return [_parse(OrderLineItem, i, "POST", LINE_ITEMS_PATH) for i in body.get("data") or []]

@@ -1,5 +1,6 @@
 """Operations a channel runs against ecomdash; each is ``async def op(ctx: RunContext)``."""
 
+from feed.operations.get_orders import get_orders
 from feed.operations.link_listings import link_listings
 from feed.operations.publish_listings import publish_listings
 from feed.operations.runs import Operation
@@ -9,4 +10,5 @@ OPERATIONS: dict[str, Operation] = {
     "link-listings": link_listings,
     "sync-listings": sync_listings,
     "publish-listings": publish_listings,
+    "get-orders": get_orders,
 }

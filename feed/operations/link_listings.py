@@ -23,6 +23,7 @@ from feed.catalog.identifiers import normalize_gtin
 from feed.db import utcnow
 from feed.ecomdash.client import LOOKUP_BATCH_SIZE, MAX_PAGE_SIZE
 from feed.models import Listing
+from feed.operations.holds import reevaluate_holds
 from feed.operations.runs import RunContext
 
 LISTING = Listing.__table__  # type: ignore[attr-defined]
@@ -209,6 +210,14 @@ async def link_listings(ctx: RunContext) -> None:
         if outcome.product_id is not None:
             outcome.ecomdash_sku = skus.get(outcome.product_id)
     await anyio.to_thread.run_sync(_write, engine, listings, outcomes)
+    if released := await anyio.to_thread.run_sync(_release_orders, engine, ctx.channel):
+        ctx.count("orders_released", released)
+
+
+def _release_orders(engine: Engine, channel: Any) -> int:
+    """Orders held for an unknown SKU may now have their listing linked."""
+    with engine.begin() as conn:
+        return reevaluate_holds(conn, channel.id, channel.import_unknown_skus)
 
 
 def _union(index: dict[str, set[int]], keys: set[str]) -> set[int]:
