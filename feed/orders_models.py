@@ -148,3 +148,78 @@ class OrderDetail(OrderPublic):
 class OrdersPage(SQLModel):
     data: list[OrderPublic]
     next_cursor: str | None
+
+
+class Shipment(SQLModel, table=True):
+    """A shipment we record for an order; sync-orders gets it to ecomdash exactly once."""
+
+    __tablename__ = "shipment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("sales_order.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    channel_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("channel.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    carrier: str | None = Field(default=None, max_length=100)
+    service: str | None = Field(default=None, max_length=100)
+    tracking_number: str | None = Field(default=None, max_length=100)
+    shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    suppress_tracking: bool = False
+    # pending -> (ecomdash shipment created) -> confirmed | failed (retried) | suppressed
+    state: str = Field(default="pending", max_length=16)
+    ecomdash_shipment_id: int | None = Field(default=None, sa_type=BigInteger)
+    ecomdash_item_ids: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )  # our order line id -> ecomdash shipment item id
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ShipmentLine(SQLModel, table=True):
+    __tablename__ = "shipment_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("shipment.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    order_line_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("order_line.id", ondelete="CASCADE"), nullable=False)
+    )
+    quantity: int
+
+
+class ShipmentLineIn(SQLModel):
+    sku: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1)
+
+
+class ShipmentCreate(SQLModel):
+    carrier: str | None = Field(default=None, max_length=100)
+    service: str | None = Field(default=None, max_length=100)
+    tracking_number: str | None = Field(default=None, min_length=1, max_length=100)
+    shipped_at: datetime | None = None
+    suppress_tracking: bool = False
+    lines: list[ShipmentLineIn] = Field(min_length=1)
+
+
+class ShipmentPublic(SQLModel):
+    id: int
+    order_id: int
+    carrier: str | None
+    service: str | None
+    tracking_number: str | None
+    shipped_at: datetime | None
+    suppress_tracking: bool
+    state: str
+    ecomdash_shipment_id: int | None
+    error: str | None
+    lines: list[ShipmentLineIn]

@@ -19,10 +19,14 @@ from feed.orders_models import (
     OrderPublic,
     OrdersPage,
     SalesOrder,
+    Shipment,
+    ShipmentCreate,
+    ShipmentPublic,
     ShippingMapping,
     ShippingMappingIn,
     ShippingMappingsPublic,
 )
+from feed.shipments import record_shipment, shipment_public
 
 router = APIRouter(tags=["orders"])
 ORDER_STATES = ("ready", "held", "cancelled")
@@ -114,6 +118,22 @@ def list_orders(
         data=[OrderPublic.model_validate(r, from_attributes=True) for r in page],
         next_cursor=_cursor(page[-1].id) if len(rows) > limit and page[-1].id else None,
     )
+
+
+@router.post("/orders/{order_id}/shipments", response_model=ShipmentPublic, status_code=201)
+def create_shipment(order_id: int, data: ShipmentCreate, engine: EngineDep) -> ShipmentPublic:
+    """Records a (partial) shipment; sync-orders sends its tracking to ecomdash."""
+    return shipment_public(engine, record_shipment(engine, order_id, data))
+
+
+@router.get("/orders/{order_id}/shipments", response_model=list[ShipmentPublic])
+def list_shipments(order_id: int, session: SessionDep, engine: EngineDep) -> list[ShipmentPublic]:
+    if session.get(SalesOrder, order_id) is None:
+        raise NotFoundError(f"order {order_id} not found")
+    ids = session.exec(
+        select(Shipment.id).where(Shipment.order_id == order_id).order_by(col(Shipment.id))
+    ).all()
+    return [shipment_public(engine, i) for i in ids if i is not None]
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)

@@ -267,6 +267,7 @@ class Account:
             for s in self.shipments.values()
             if s["EcomdashOrderId"] == order_id
             for item in s["Items"]
+            if item["IsShipped"]
         }
         shipment_id = self.next_id()
         shipment = {
