@@ -52,15 +52,27 @@ def _created(order: Order) -> datetime | None:
     return created.replace(tzinfo=UTC) if created.tzinfo is None else created
 
 
-def _import(engine: Engine, channel: Any, order: Order, lines: list[OrderLineItem]) -> str:
+def _lookups(engine: Engine, channel_id: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """Shipping mappings and linked listings, read once per run."""
+    with engine.connect() as conn:
+        return mappings(conn, channel_id), linked_listings(conn, channel_id, None)
+
+
+def _import(
+    engine: Engine,
+    channel: Any,
+    order: Order,
+    lines: list[OrderLineItem],
+    lookups: tuple[dict[str, Any], dict[str, int]],
+) -> str:
     """Stores one order with its lines in one transaction; returns its state."""
     contact = order.ship_to_contact
+    by_method, linked = lookups
     with engine.begin() as conn:
-        mapping = mappings(conn, channel.id).get(method_key(order.shipping_method))
+        mapping = by_method.get(method_key(order.shipping_method))
         reasons = []
         if (reason := shipping_reason(order.shipping_method, mapping)) is not None:
             reasons.append(reason)
-        linked = linked_listings(conn, channel.id, {li.sku_number for li in lines if li.sku_number})
         rows = []
         for li in lines:
             listing_id = linked.get((li.sku_number or "").strip().casefold())
@@ -140,6 +152,7 @@ async def get_orders(ctx: RunContext) -> None:
     now = utcnow()
     start = now - timedelta(days=channel.order_days)
     known = await anyio.to_thread.run_sync(_known_ids, ctx.engine, channel.id)
+    lookups = await anyio.to_thread.run_sync(_lookups, ctx.engine, channel.id)
     seen = 0
     for status in channel.order_statuses:
         async for order in ctx.client.iter_orders(
@@ -159,7 +172,9 @@ async def get_orders(ctx: RunContext) -> None:
             if lines is None:
                 lines = await ctx.client.get_order_line_items(order.ecomdash_id)
             try:
-                state = await anyio.to_thread.run_sync(_import, ctx.engine, channel, order, lines)
+                state = await anyio.to_thread.run_sync(
+                    _import, ctx.engine, channel, order, lines, lookups
+                )
             except IntegrityError:  # imported meanwhile by a concurrent run
                 ctx.count("already_imported")
                 continue

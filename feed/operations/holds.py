@@ -29,21 +29,23 @@ def mappings(conn: Connection, channel_id: int) -> dict[str, Any]:
     return {row.method_key: row for row in rows}
 
 
-def linked_listings(conn: Connection, channel_id: int, skus: set[str]) -> dict[str, int]:
-    """Our listing id for each SKU that is linked to an ecomdash product."""
-    if not skus:
+def linked_listings(conn: Connection, channel_id: int, skus: set[str] | None) -> dict[str, int]:
+    """Our listing id for each SKU (ours or ecomdash's) linked to an ecomdash product;
+    ``skus=None`` returns them all."""
+    if skus is not None and not skus:
         return {}
     rows = conn.execute(
         select(LISTING.c.id, LISTING.c.sku, LISTING.c.ecomdash_sku).where(
             LISTING.c.channel_id == channel_id, LISTING.c.ecomdash_product_id.is_not(None)
         )
     )
-    wanted = {s.strip().casefold() for s in skus}
+    wanted = {s.strip().casefold() for s in skus} if skus is not None else None
     found: dict[str, int] = {}
     for row in rows:
         for sku in (row.sku, row.ecomdash_sku):
-            if sku and sku.strip().casefold() in wanted:
-                found[sku.strip().casefold()] = row.id
+            key = (sku or "").strip().casefold()
+            if key and (wanted is None or key in wanted):
+                found[key] = row.id
     return found
 
 
