@@ -315,20 +315,8 @@ class EcomdashClient:
     ) -> AsyncIterator[Order]:
         page = 1
         while True:
-            body = await self._call(
-                "POST",
-                "orders/getOrders",
-                json={
-                    "Status": status,
-                    "DateType": date_type,
-                    "FromDate": from_date.isoformat(),
-                    "ToDate": to_date.isoformat(),
-                    "Pagination": {
-                        "PageNumber": page,
-                        "ResultsPerPage": min(page_size, MAX_PAGE_SIZE),
-                    },
-                },
-            )
+            search = _order_search(status, date_type, from_date, to_date, page, page_size)
+            body = await self._call("POST", "orders/getOrders", json=search)
             items = body.get("data") or []
             for item in items:
                 yield _parse(Order, item, "POST", "orders/getOrders")
@@ -347,17 +335,8 @@ class EcomdashClient:
         self, *, status: str, from_date: date, to_date: date, date_type: str = "CreatedDate"
     ) -> int:
         """How many orders a search matches (one call, one result)."""
-        body = await self._call(
-            "POST",
-            "orders/getOrders",
-            json={
-                "Status": status,
-                "DateType": date_type,
-                "FromDate": from_date.isoformat(),
-                "ToDate": to_date.isoformat(),
-                "Pagination": {"PageNumber": 1, "ResultsPerPage": 1},
-            },
-        )
+        search = _order_search(status, date_type, from_date, to_date, 1, 1)
+        body = await self._call("POST", "orders/getOrders", json=search)
         pagination = _parse(Pagination, body.get("pagination") or {}, "POST", "getOrders")
         return pagination.total_number_of_entries
 
@@ -384,6 +363,19 @@ class EcomdashClient:
             json=[i.wire() for i in items],
             idempotent=False,
         )
+
+
+def _order_search(
+    status: str, date_type: str, from_date: date, to_date: date, page: int, page_size: int
+) -> dict[str, Any]:
+    """The getOrders body as integrators send it (ecomdash-api.md §1b #12)."""
+    return {
+        "Status": status,
+        "DateType": date_type,
+        "FromDate": from_date.isoformat(),
+        "ToDate": to_date.isoformat(),
+        "Pagination": {"PageNumber": page, "ResultsPerPage": min(page_size, MAX_PAGE_SIZE)},
+    }
 
 
 def _message(response: httpx.Response) -> str | None:

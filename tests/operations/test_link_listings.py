@@ -1,5 +1,3 @@
-import time
-
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import insert, update
@@ -8,31 +6,13 @@ from feed.catalog.identifiers import gtin_check_digit, normalize_gtin
 from feed.cli import SAMPLE_DATA
 from feed.db import utcnow
 from feed.ecomdash.sandbox.faults import Faults
-from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY
 from feed.models import Run
 from tests.factories import make_channel, make_listing, put_csv, put_listings
-
-SANDBOX = {
-    "base_url": "http://sandbox.test/api",
-    "ecd_subscription_key": DEMO_ECD_KEY,
-    "apim_subscription_key": DEMO_PORTAL_KEY,
-}
+from tests.operations.helpers import SANDBOX, trigger, wait_for
 
 
 def run_op(client, channel_id, operation="link-listings", *, expect=202) -> dict:
-    response = client.post(f"/api/v1/channels/{channel_id}/operations/{operation}")
-    assert response.status_code == expect, response.text
-    return response.json()
-
-
-def wait_for(client, run_id: int) -> dict:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/v1/runs/{run_id}").json()
-        if run["state"] not in ("queued", "running"):
-            return run
-        time.sleep(0.02)
-    raise AssertionError(f"run {run_id} did not finish")
+    return trigger(client, channel_id, operation, expect=expect)
 
 
 def link(client, channel_id) -> dict:
