@@ -15,6 +15,7 @@ from feed import __version__
 from feed.api import api_router
 from feed.api.feeds import FeedLookupCache
 from feed.api.feeds import router as feeds_router
+from feed.api.health import router as health_router
 from feed.crypto import SecretBox
 from feed.db import make_engine
 from feed.ecomdash.registry import ClientRegistry
@@ -23,6 +24,7 @@ from feed.errors import install_error_handlers
 from feed.export.builder import run_builder
 from feed.export.fetchlog import FetchLog
 from feed.migrate import upgrade
+from feed.scheduler import run_scheduler
 from feed.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,19 @@ def create_app(
         if sandbox is not None:
             # Mounted apps get no lifespan of their own: run the sandbox's feed poller here.
             tasks.append(asyncio.create_task(poll_feeds(sandbox)))
+        if settings.SCHEDULER:
+            tasks.append(
+                asyncio.create_task(
+                    run_scheduler(
+                        app.state.engine,
+                        app.state.ecomdash,
+                        secret_box,
+                        settings,
+                        app.state.run_tasks,
+                        poll=settings.SCHEDULER_POLL,
+                    )
+                )
+            )
         if settings.FEED_AUTOBUILD:
             tasks.append(
                 asyncio.create_task(
@@ -128,6 +143,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(feeds_router)
+    app.include_router(health_router)
     if sandbox is not None:
         app.mount("/sandbox", sandbox)
     return app

@@ -273,11 +273,16 @@ def serve_command(
     ] = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    scheduler: Annotated[
+        bool, typer.Option(help="run scheduled operations here (off: API-only replica)")
+    ] = True,
 ) -> None:
     """Run the HTTP service."""
     import uvicorn
 
     settings = Settings()
+    if not scheduler:
+        settings = settings.model_copy(update={"SCHEDULER": False})
     if "PUBLIC_BASE_URL" not in settings.model_fields_set:
         settings = settings.model_copy(update={"PUBLIC_BASE_URL": f"http://{host}:{port}"})
     logging.basicConfig(
@@ -313,6 +318,42 @@ def serve_command(
     uvicorn.run(
         create_app(settings, engine, sandbox=sandbox), host=host, port=port, log_level="info"
     )
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run only the scheduler: claim due operations and run them (no HTTP)."""
+    import asyncio
+
+    from feed.ecomdash.registry import ClientRegistry
+    from feed.scheduler import run_scheduler
+
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    engine = _engine(settings)
+    box = _box(settings)
+
+    async def go() -> None:
+        registry = ClientRegistry(
+            calls_per_minute=settings.ECOMDASH_CALLS_PER_MINUTE,
+            burst=settings.ECOMDASH_BURST,
+            concurrency=settings.ECOMDASH_CONCURRENCY,
+        )
+        tasks: set[asyncio.Task[None]] = set()
+        console.print("worker: running scheduled operations (Ctrl+C to stop)")
+        try:
+            await run_scheduler(
+                engine, registry, box, settings, tasks, poll=settings.SCHEDULER_POLL
+            )
+        finally:
+            await registry.aclose()
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        console.print("worker stopped")
 
 
 @app.command("sandbox")

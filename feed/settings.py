@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
     DATA_DIR: Path = Path("./feed-data")
     AUTO_MIGRATE: bool = True
+    # Run scheduled operations in this process (off for API-only replicas).
+    SCHEDULER: bool = True
+    SCHEDULER_POLL: float = Field(default=5.0, gt=0)
 
     # Feed snapshots: rebuild after changes settle for DEBOUNCE seconds, but no later
     # than MAX_DELAY seconds after the first pending change.

@@ -82,6 +82,7 @@ def settings(engine: Engine, data_dir: Path) -> Settings:
         PUBLIC_BASE_URL="http://feeds.test",
         AUTO_MIGRATE=False,
         FEED_AUTOBUILD=False,
+        SCHEDULER=False,
         # The sandbox is in-process: no reason to pace calls to ecomdash's real budget.
         ECOMDASH_CALLS_PER_MINUTE=1e9,
         ECOMDASH_BURST=1e9,

@@ -4,7 +4,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import feed.models
-import feed.orders_models  # noqa: F401
+import feed.orders_models
+import feed.schedules  # noqa: F401
 from feed.db import make_engine
 from feed.settings import Settings
 

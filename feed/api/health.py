@@ -1,0 +1,29 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from feed.migrate import is_current
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "database unreachable or behind"}})
+def readyz(request: Request) -> JSONResponse:
+    """The database answers and its schema is at the latest migration."""
+    try:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current = is_current(request.app.state.engine)
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "detail": type(exc).__name__}, 503)
+    if not current:
+        return JSONResponse({"status": "unavailable", "detail": "migrations pending"}, 503)
+    return JSONResponse({"status": "ok"})
