@@ -145,6 +145,8 @@ class Run(SQLModel, table=True):
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     api_calls: int = 0
+    progress_done: int = 0
+    progress_total: int | None = None
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -362,6 +364,8 @@ class RunPublic(SQLModel):
     options: dict[str, Any]
     counts: dict[str, int]
     api_calls: int
+    progress_done: int
+    progress_total: int | None
     error: str | None
     created_at: datetime
     started_at: datetime | None

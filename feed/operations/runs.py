@@ -30,7 +30,7 @@ RUN = Run.__table__  # type: ignore[attr-defined]
 RUN_ERROR = RunError.__table__  # type: ignore[attr-defined]
 CHANNEL = Channel.__table__  # type: ignore[attr-defined]
 LEASE_SECONDS = 300
-HEARTBEAT_SECONDS = 15
+HEARTBEAT_SECONDS = 2  # how often progress and the lease are written
 MAX_RUN_ERRORS = 10_000
 
 
@@ -106,6 +106,8 @@ class RunContext:
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
     on_progress: Callable[[int, int], None] | None = None
+    done: int = 0
+    total: int | None = None
     _last_beat: float = 0.0
 
     def count(self, name: str, n: int = 1) -> None:
@@ -116,6 +118,7 @@ class RunContext:
             self.errors.append({"run_id": self.run_id, "sku": sku, "message": message[:2000]})
 
     async def progress(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
         if self.on_progress is not None:
             self.on_progress(done, total)
         now = anyio.current_time()
@@ -128,7 +131,12 @@ class RunContext:
             conn.execute(
                 update(RUN)
                 .where(RUN.c.id == self.run_id)
-                .values(heartbeat_at=utcnow(), counts=self.counts | {"done": done, "total": total})
+                .values(
+                    heartbeat_at=utcnow(),
+                    counts=self.counts,
+                    progress_done=done,
+                    progress_total=total,
+                )
             )
 
 
@@ -221,6 +229,12 @@ def _finish(
             update(RUN)
             .where(RUN.c.id == run_id)
             .values(
-                state=state, error=error, counts=ctx.counts, finished_at=utcnow(), api_calls=calls
+                state=state,
+                error=error,
+                counts=ctx.counts,
+                finished_at=utcnow(),
+                api_calls=calls,
+                progress_done=ctx.done,
+                progress_total=ctx.total,
             )
         )

@@ -32,6 +32,7 @@ class TestDemoCatalog:
 
         assert run["state"] == "succeeded", run
         assert run["counts"] == {"linked": 110, "unmatched": 190}
+        assert (run["progress_done"], run["progress_total"]) == (300, 300)
         calls = [r for r in sandbox_state.requests if r["path"].startswith("/api/")]
         # 300 listings would take 3 SKU lookups and more for UPCs; the 130 products fit on one
         # page, so one count and one page answer everything.
