@@ -23,6 +23,7 @@ from feed.ecomdash.sandbox.app import poll_feeds
 from feed.errors import install_error_handlers
 from feed.export.builder import run_builder
 from feed.export.fetchlog import FetchLog
+from feed.metrics import Metrics, MetricsMiddleware
 from feed.migrate import upgrade
 from feed.scheduler import run_scheduler
 from feed.settings import Settings
@@ -133,13 +134,17 @@ def create_app(
     app.state.secret_box = secret_box
     app.state.fetch_log = FetchLog(settings.FEED_FETCH_LOG_SIZE)
     app.state.feed_cache = FeedLookupCache(settings.FEED_LOOKUP_CACHE_SECONDS)
+    app.state.metrics = metrics = Metrics(lambda: app.state.engine)
     app.state.ecomdash = ClientRegistry(
         ecomdash_transport,
+        observer=metrics,
         calls_per_minute=settings.ECOMDASH_CALLS_PER_MINUTE,
         burst=settings.ECOMDASH_BURST,
         concurrency=settings.ECOMDASH_CONCURRENCY,
     )
     app.state.run_tasks = set()
+    metrics.throttle_wait.set_function(app.state.ecomdash.throttle_wait_seconds)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # type: ignore[arg-type]
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(feeds_router)

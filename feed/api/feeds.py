@@ -169,7 +169,9 @@ async def get_feed(name: str, request: Request) -> Response:
     log = request.app.state.fetch_log
     client = request.client.host if request.client else None
     user_agent = request.headers.get("user-agent")
+    counter = request.app.state.metrics.feed_requests
     if _not_modified(request, (etag, gzip_etag), built_at):
+        counter.labels(fmt, "304").inc()
         log.record(
             channel_id=row.id,
             at=now,
@@ -187,6 +189,7 @@ async def get_feed(name: str, request: Request) -> Response:
         headers["Content-Encoding"] = "gzip"
     size = row.gzip_size if gzip else row.size
     status, sent = _bytes_sent(request, size)
+    counter.labels(fmt, str(status)).inc()
     log.record(
         channel_id=row.id,
         at=now,

@@ -8,7 +8,7 @@ per-item outcomes instead of raising on ``Partial Success``.
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import orjson
@@ -61,6 +61,14 @@ _INDEX = re.compile(r"^\s*Index\s+(\d+)\s*:\s*(.*)$", re.IGNORECASE)
 M = TypeVar("M", bound=BaseModel)
 
 
+class CallObserver(Protocol):
+    """Told about every call and retry (the service counts them for /metrics)."""
+
+    def call(self, operation: str, outcome: str) -> None: ...
+
+    def retry(self, operation: str) -> None: ...
+
+
 def _parse(model: type[M], data: Any, method: str, path: str) -> M:
     try:
         return model.model_validate(data)
@@ -86,6 +94,7 @@ class EcomdashClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         max_attempts: int = MAX_ATTEMPTS,
         quantity_batch_size: int = QUANTITY_BATCH_SIZE,
+        observer: "CallObserver | None" = None,
     ) -> None:
         headers = {"ecd-subscription-key": ecd_subscription_key, "Accept": "application/json"}
         if apim_subscription_key:
@@ -103,6 +112,7 @@ class EcomdashClient:
         self.max_attempts = max_attempts
         self.quantity_batch_size = quantity_batch_size
         self.calls = 0
+        self.observer = observer
 
     async def __aenter__(self) -> "EcomdashClient":
         return self
@@ -125,15 +135,23 @@ class EcomdashClient:
         async with self.limiter.slot(operation):
             self.calls += 1
             try:
-                return await self._http.request(
+                response = await self._http.request(
                     method, path, content=content, params=params, headers=headers
                 )
             except httpx.TimeoutException as exc:
+                self._observe(operation, "timeout")
                 raise TransportError("timed out", method=method, path=path) from exc
             except httpx.TransportError as exc:
+                self._observe(operation, "transport_error")
                 raise TransportError(
                     f"connection failed: {exc!r}", method=method, path=path
                 ) from exc
+            self._observe(operation, str(response.status_code))
+            return response
+
+    def _observe(self, operation: str, outcome: str) -> None:
+        if self.observer is not None:
+            self.observer.call(operation, outcome)
 
     def _unwrap(self, response: httpx.Response, *, allow_partial: bool = False) -> Any:
         method, path = response.request.method, response.request.url.path
@@ -191,6 +209,8 @@ class EcomdashClient:
             wait_max=WAIT_MAX,
         )
         async for attempt in retrying:
+            if attempt.num > 1 and self.observer is not None:
+                self.observer.retry(f"{method} {_ID_SEGMENT.sub('/{id}', '/' + path.lower())}")
             with attempt:
                 response = await self._send(method, path, json=json, params=params)
                 return self._unwrap(response, allow_partial=allow_partial)

@@ -8,7 +8,7 @@ import hashlib
 
 import httpx
 
-from feed.ecomdash.client import EcomdashClient
+from feed.ecomdash.client import CallObserver, EcomdashClient
 from feed.ecomdash.retry import BURST, CALLS_PER_MINUTE, CONCURRENCY_PER_OPERATION, AccountLimiter
 
 
@@ -20,8 +20,10 @@ class ClientRegistry:
         calls_per_minute: float = CALLS_PER_MINUTE,
         burst: float = BURST,
         concurrency: int = CONCURRENCY_PER_OPERATION,
+        observer: CallObserver | None = None,
     ) -> None:
         self._transport = transport
+        self._observer = observer
         self._limits = (calls_per_minute, burst, concurrency)
         self._limiters: dict[str, AccountLimiter] = {}
         self._clients: dict[int, tuple[tuple[str, ...], EcomdashClient]] = {}
@@ -55,9 +57,14 @@ class ClientRegistry:
             application_id=application_id,
             limiter=self.limiter(ecd_subscription_key),
             transport=self._transport,
+            observer=self._observer,
         )
         self._clients[channel_id] = (key, client)
         return client
+
+    def throttle_wait_seconds(self) -> float:
+        """Seconds spent waiting for the rate limiter, all accounts together."""
+        return sum(limiter.bucket.waited for limiter in self._limiters.values())
 
     async def aclose(self) -> None:
         for _, client in self._clients.values():
