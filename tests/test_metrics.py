@@ -40,7 +40,7 @@ def test_metrics_move_with_requests_feed_fetches_runs_and_ecomdash_calls(client,
         metric(
             text,
             "feed_ecomdash_calls_total",
-            operation="POST /inventory/getproducts",
+            operation="GET /inventory",
             outcome="200",
         )
         >= 1
