@@ -1,6 +1,5 @@
 """The `feed` command: serve (optionally as a self-contained demo), import, export, migrate."""
 
-import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY, load_demo
 from feed.ecomdash.sandbox.state import SandboxState
 from feed.errors import ImportRejectedError
 from feed.export.snapshot import build_snapshot
+from feed.logs import configure_logging
 from feed.migrate import upgrade
 from feed.models import Channel, ChannelCreate, ChannelUpdate, Listing
 from feed.settings import Settings
@@ -285,9 +285,7 @@ def serve_command(
         settings = settings.model_copy(update={"SCHEDULER": False})
     if "PUBLIC_BASE_URL" not in settings.model_fields_set:
         settings = settings.model_copy(update={"PUBLIC_BASE_URL": f"http://{host}:{port}"})
-    logging.basicConfig(
-        level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
     if demo:
         settings = _demo_settings(settings)
     try:
@@ -316,7 +314,7 @@ def serve_command(
             f"{base}/sandbox/_sandbox/accounts/{DEMO_ECD_KEY}/products)"
         )
     uvicorn.run(
-        create_app(settings, engine, sandbox=sandbox), host=host, port=port, log_level="info"
+        create_app(settings, engine, sandbox=sandbox), host=host, port=port, log_config=None
     )
 
 
@@ -329,9 +327,7 @@ def worker_command() -> None:
     from feed.scheduler import run_scheduler
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
     engine = _engine(settings)
     box = _box(settings)
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     MAX_IMPORT_BYTES: int = Field(default=200 * 1024 * 1024, gt=0)
     MAX_IMPORT_ERRORS: int = Field(default=1000, gt=0)
     LOG_LEVEL: str = "INFO"
+    LOG_JSON: bool = False
 
 
 @lru_cache
