@@ -43,8 +43,18 @@ def refresh_offers(conn: Connection, channel_id: int, skus: Sequence[str] | None
     stmt = select(*(LISTING.c[f] for f in _FIELDS)).where(LISTING.c.channel_id == channel_id)
     changed = 0
     if skus is None:
-        rows = conn.execute(stmt).mappings().all()
-        return _apply(conn, rules, rows)
+        # The whole channel, a keyset page at a time, so memory stays flat at any size.
+        last_id = 0
+        while (
+            rows := conn.execute(
+                stmt.where(LISTING.c.id > last_id).order_by(LISTING.c.id).limit(BATCH)
+            )
+            .mappings()
+            .all()
+        ):
+            changed += _apply(conn, rules, rows)
+            last_id = rows[-1]["id"]
+        return changed
     for start in range(0, len(skus), BATCH):
         chunk = list(skus[start : start + BATCH])
         rows = conn.execute(stmt.where(LISTING.c.sku.in_(chunk))).mappings().all()
