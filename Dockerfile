@@ -16,5 +16,5 @@ ENV FEED_DATA_DIR=/home/feed/data \
 VOLUME ["/home/feed/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/openapi.json', timeout=2)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 CMD ["feed", "serve", "--host", "0.0.0.0", "--port", "8000"]
