@@ -60,6 +60,10 @@ class PayloadTooLargeError(FeedError):
     status_code = 413
 
 
+class UnsupportedMediaTypeError(FeedError):
+    status_code = 415
+
+
 def error_body(error: str, detail: Any) -> dict[str, Any]:
     return {"error": error, "detail": detail}
 

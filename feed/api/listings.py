@@ -12,7 +12,12 @@ from sqlmodel import col, select
 from feed.api.deps import ChannelDep, EngineDep, SettingsDep
 from feed.catalog.importer import import_listings, json_records, read_csv_bytes
 from feed.db import SessionDep
-from feed.errors import FeedError, InvalidInputError, NotFoundError, PayloadTooLargeError
+from feed.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from feed.export.builder import request_rebuild
 from feed.models import ImportResult, Listing, ListingPublic, ListingsPage, OfferPublic
 from feed.rules import ChannelRules, compute_offer
@@ -33,10 +38,6 @@ _UPSERT_BODY = {
         },
     }
 }
-
-
-class UnsupportedMediaTypeError(FeedError):
-    status_code = 415
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
