@@ -16,6 +16,7 @@ from feed.api import api_router
 from feed.api.feeds import FeedLookupCache
 from feed.api.feeds import router as feeds_router
 from feed.api.health import router as health_router
+from feed.api.status import router as status_router
 from feed.crypto import SecretBox
 from feed.db import make_engine
 from feed.ecomdash.registry import ClientRegistry
@@ -149,6 +150,7 @@ def create_app(
     app.include_router(api_router)
     app.include_router(feeds_router)
     app.include_router(health_router)
+    app.include_router(status_router)
     if sandbox is not None:
         app.mount("/sandbox", sandbox)
     return app
