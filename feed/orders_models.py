@@ -11,14 +11,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
 from feed.db import UTCDateTime, utcnow
-
-Money = Numeric(12, 2)
+from feed.models import Money
 
 
 class ShippingMapping(SQLModel, table=True):

@@ -76,6 +76,16 @@ def _page(items: list[Any], page: int, per_page: int) -> tuple[list[Any], dict[s
     }
 
 
+def _listed(request: Request, items: list[Any]) -> Any:
+    """A GET list: ``pageNumber`` / ``resultsPerPage`` (default 25, at most 200)."""
+    page, pagination = _page(
+        items,
+        _int(_query(request, "pageNumber"), 1, "pageNumber"),
+        _int(_query(request, "resultsPerPage"), 25, "resultsPerPage"),
+    )
+    return envelope(page, pagination=pagination)
+
+
 async def _body(request: Request) -> Any:
     try:
         return await request.json()
@@ -85,14 +95,8 @@ async def _body(request: Request) -> Any:
 
 @api.get("/inventory")
 def list_inventory(request: Request) -> Any:
-    account = _account(request)
-    items = account.list_products(_query(request, "Sku"), _query(request, "Type"))
-    page, pagination = _page(
-        items,
-        _int(_query(request, "pageNumber"), 1, "pageNumber"),
-        _int(_query(request, "resultsPerPage"), 25, "resultsPerPage"),
-    )
-    return envelope(page, pagination=pagination)
+    items = _account(request).list_products(_query(request, "Sku"), _query(request, "Type"))
+    return _listed(request, items)
 
 
 @api.get("/inventory/{product_id}")
@@ -116,17 +120,21 @@ async def get_products(request: Request) -> Any:
     return envelope(found, [f"Found {len(found)} products."])
 
 
-@api.post("/inventory")
-async def create_product(request: Request) -> Any:
-    body = await _body(request)
-    if not isinstance(body, dict):
-        raise EcomdashHTTPError(400, "The request is invalid.")
-    product, messages = _account(request).create_product(body)
+def _product_write(product: dict[str, Any] | None, messages: list[str]) -> Any:
+    """The answer to a create or update: the product, and whether it worked, in the envelope."""
     ok = product is not None
     return envelope(
         {"Product": product, "WasSuccessful": ok, "Messages": messages},
         status="Success" if ok else "Failure",
     )
+
+
+@api.post("/inventory")
+async def create_product(request: Request) -> Any:
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise EcomdashHTTPError(400, "The request is invalid.")
+    return _product_write(*_account(request).create_product(body))
 
 
 @api.put("/inventory")
@@ -134,12 +142,7 @@ async def update_product(request: Request) -> Any:
     body = await _body(request)
     if not isinstance(body, dict) or "Id" not in body:
         raise EcomdashHTTPError(400, "The request is invalid.")
-    product, messages = _account(request).update_product(body)
-    ok = product is not None
-    return envelope(
-        {"Product": product, "WasSuccessful": ok, "Messages": messages},
-        status="Success" if ok else "Failure",
-    )
+    return _product_write(*_account(request).update_product(body))
 
 
 @api.post("/inventory/updatequantityonhand")
@@ -158,22 +161,12 @@ async def update_quantity_on_hand(request: Request) -> Any:
 
 @api.get("/warehouses")
 def list_warehouses(request: Request) -> Any:
-    page, pagination = _page(
-        _account(request).warehouses,
-        _int(_query(request, "pageNumber"), 1, "pageNumber"),
-        _int(_query(request, "resultsPerPage"), 25, "resultsPerPage"),
-    )
-    return envelope(page, pagination=pagination)
+    return _listed(request, _account(request).warehouses)
 
 
 @api.get("/carriers")
 def list_carriers(request: Request) -> Any:
-    page, pagination = _page(
-        _account(request).carriers,
-        _int(_query(request, "pageNumber"), 1, "pageNumber"),
-        _int(_query(request, "resultsPerPage"), 25, "resultsPerPage"),
-    )
-    return envelope(page, pagination=pagination)
+    return _listed(request, _account(request).carriers)
 
 
 @api.post("/orders/getorders")
