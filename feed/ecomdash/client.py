@@ -5,6 +5,7 @@ family and treats an HTTP 200 whose envelope says ``Failure`` as a failure. Batc
 per-item outcomes instead of raising on ``Partial Success``.
 """
 
+import contextvars
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
@@ -59,6 +60,10 @@ ORDER_SHIPMENTS_PATH = "orders/{order_id}/shipments"
 _ID_SEGMENT = re.compile(r"/\d+")
 _INDEX = re.compile(r"^\s*Index\s+(\d+)\s*:\s*(.*)$", re.IGNORECASE)
 M = TypeVar("M", bound=BaseModel)
+# Calls made by the current task (a run), apart from other runs sharing the same client.
+task_calls: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "ecomdash_task_calls", default=None
+)
 
 
 class CallObserver(Protocol):
@@ -134,6 +139,8 @@ class EcomdashClient:
         operation = f"{method} {_ID_SEGMENT.sub('/{id}', '/' + path.lower())}"
         async with self.limiter.slot(operation):
             self.calls += 1
+            if (counter := task_calls.get()) is not None:
+                counter[0] += 1
             try:
                 response = await self._http.request(
                     method, path, content=content, params=params, headers=headers

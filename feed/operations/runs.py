@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from feed.crypto import SecretBox
 from feed.db import utcnow
-from feed.ecomdash.client import EcomdashClient
+from feed.ecomdash.client import EcomdashClient, task_calls
 from feed.ecomdash.errors import EcomdashError
 from feed.errors import ConflictError
 from feed.models import ACTIVE_RUN_STATES, Channel, Run, RunError
@@ -187,7 +187,9 @@ async def execute(
         gzip_level,
         on_progress=on_progress,
     )
-    calls_before = client.calls
+    # Counted per task, so runs that share the channel's client keep their own tally.
+    calls = [0]
+    task_calls.set(calls)
     error: str | None = None
     try:
         await operation(ctx)
@@ -199,7 +201,7 @@ async def execute(
             engine,
             run_id,
             ctx,
-            client.calls - calls_before,
+            calls[0],
             "failed",
             "interrupted: the service stopped; run it again",
         )
@@ -207,14 +209,14 @@ async def execute(
     except Exception as exc:
         logger.exception("feed.run.crashed run=%s", run_id)
         state, error = "failed", f"{type(exc).__name__}: {exc}"
-    _finish(engine, run_id, ctx, client.calls - calls_before, state, error)
+    _finish(engine, run_id, ctx, calls[0], state, error)
     logger.info(
         "feed.run.finished run=%s operation=%s state=%s counts=%s api_calls=%s",
         run_id,
         run.operation,
         state,
         ctx.counts,
-        client.calls - calls_before,
+        calls[0],
     )
     return state
 

@@ -248,3 +248,17 @@ def test_upc_ean13_and_gtin14_forms_of_one_item_normalise_equal(body):
 def test_a_wrong_check_digit_never_normalises(body, offset):
     wrong = (gtin_check_digit(body) + offset) % 10
     assert normalize_gtin(body + str(wrong)) is None
+
+
+def test_runs_sharing_a_client_count_only_their_own_calls(client, account):
+    from feed.ecomdash.sandbox.faults import Faults
+
+    account.set_faults(Faults(latency=0.05, calls_per_minute=1_000_000))
+    channel = make_channel(client, **SANDBOX)
+    put_listings(client, channel["id"], [make_listing(sku="APP-000002", upc=None)])
+    link_run = trigger(client, channel["id"], "link-listings")
+    orders_run = trigger(client, channel["id"], "get-orders")
+    link_done, orders_done = wait_for(client, link_run["id"]), wait_for(client, orders_run["id"])
+    # link: count + one page; get-orders: 1 search + 2 skipped-status counts + 1 too-old count
+    assert link_done["api_calls"] == 2
+    assert orders_done["api_calls"] >= 4
