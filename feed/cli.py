@@ -34,6 +34,7 @@ console = Console(stderr=True)
 
 DEMO_CHANNEL = "demo"
 DEMO_IMPORT_INTERVAL = 60.0
+DEMO_KEY_FILE = "demo-secret.key"
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 
 
@@ -49,9 +50,13 @@ def _engine(settings: Settings) -> Engine:
 
 
 def _box(settings: Settings) -> SecretBox:
-    if not settings.SECRET_KEY:
+    key = settings.SECRET_KEY
+    demo_key = settings.DATA_DIR / DEMO_KEY_FILE
+    if not key and demo_key.exists():  # commands next to a `feed serve --demo`
+        key = demo_key.read_text().strip()
+    if not key:
         raise _fail("FEED_SECRET_KEY is not set (generate one with `feed keygen`)")
-    return SecretBox(settings.SECRET_KEY)
+    return SecretBox(key)
 
 
 def _channel(session: Session, name: str) -> Channel:
@@ -230,7 +235,7 @@ def _demo_settings(settings: Settings) -> Settings:
         updates["ADMIN_TOKEN"] = secrets.token_urlsafe(24)
     if not settings.SECRET_KEY:
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key_file = settings.DATA_DIR / "demo-secret.key"
+        key_file = settings.DATA_DIR / DEMO_KEY_FILE
         if not key_file.exists():
             key_file.write_text(generate_key())
             key_file.chmod(0o600)

@@ -148,6 +148,18 @@ def test_demo_serves_the_sample_catalog(tmp_path):
                 break
             time.sleep(0.5)
         assert count == 370  # 130 seeded + 240 created from the feed (60 matched by SKU)
+
+        # Operations from the command line, next to the running demo, against its sandbox.
+        linked = subprocess.run(
+            [sys.executable, "-m", "feed", "run", "link-listings", "--channel", "demo"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert linked.returncode == 0, linked.stdout + linked.stderr
+        assert "linked 300" in linked.stderr  # the sandbox now has every catalog SKU
     finally:
         process.terminate()
         process.communicate(timeout=10)
