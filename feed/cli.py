@@ -243,6 +243,40 @@ def _demo_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=updates)
 
 
+DEMO_MAPPINGS = [  # the sandbox's orders also use "Free Economy", left unmapped to show holds
+    ("Standard Shipping", "USPS", "Ground Advantage", 42226),
+    ("UPS Ground", "UPS", "Ground", 42222),
+    ("Next Day Air", "UPS", "Next Day Air", 42222),
+    ("Expedited", "FedEx", "2Day", 42230),
+]
+
+
+def _demo_mappings(engine: Engine, channel_id: int) -> None:
+    from sqlalchemy import insert
+    from sqlalchemy import select as sa_select
+
+    from feed.orders_models import ShippingMapping
+
+    table = ShippingMapping.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        if conn.execute(sa_select(table.c.id).where(table.c.channel_id == channel_id)).first():
+            return
+        conn.execute(
+            insert(table),
+            [
+                {
+                    "channel_id": channel_id,
+                    "method": m,
+                    "method_key": m.casefold(),
+                    "carrier": c,
+                    "service": s,
+                    "ecomdash_carrier_id": i,
+                }
+                for m, c, s, i in DEMO_MAPPINGS
+            ],
+        )
+
+
 def _load_demo(settings: Settings, engine: Engine) -> Channel:
     """The demo channel, connected to the sandbox mounted at /sandbox."""
     box = SecretBox(settings.SECRET_KEY or "")
@@ -259,6 +293,7 @@ def _load_demo(settings: Settings, engine: Engine) -> Channel:
         else:  # the port may have changed since the last demo
             update_channel(session, box, channel, ChannelUpdate(**connection))
         assert channel.id is not None
+        _demo_mappings(engine, channel.id)
         has_listings = session.exec(
             select(Listing.id).where(Listing.channel_id == channel.id).limit(1)
         ).first()

@@ -169,7 +169,10 @@ async def sync_listings(ctx: RunContext) -> None:
             await anyio.to_thread.run_sync(_record, ctx.engine, "synced_quantity", results)
             done += len(batch)
             await ctx.progress(done, total)
+    skipped = len(prices)
     prices = await _skip_prices_already_set(ctx, prices)
+    done += skipped - len(prices)
+    await ctx.progress(done, total)
     for row in prices:
         error = None
         try:
