@@ -54,6 +54,8 @@ def to_public(channel: Channel, warnings: list[str] | None = None) -> ChannelPub
         order_statuses=channel.order_statuses,
         order_days=channel.order_days,
         import_unknown_skus=channel.import_unknown_skus,
+        acknowledge_orders=channel.acknowledge_orders,
+        order_ack_url=channel.order_ack_url,
         created_at=channel.created_at,
         updated_at=channel.updated_at,
         warnings=warnings or [],
@@ -67,6 +69,18 @@ def _commit(session: Session, channel: Channel) -> None:
         session.rollback()
         raise ConflictError(f"a channel named {channel.name!r} already exists") from None
     session.refresh(channel)
+
+
+def _check_acknowledgements(channel: Channel) -> None:
+    if channel.acknowledge_orders and not channel.order_ack_url:
+        raise InvalidInputError(
+            [
+                {
+                    "loc": ["body", "order_ack_url"],
+                    "message": "required when acknowledge_orders is true",
+                }
+            ]
+        )
 
 
 def create_channel(session: Session, box: SecretBox, data: ChannelCreate) -> Channel:
@@ -87,9 +101,12 @@ def create_channel(session: Session, box: SecretBox, data: ChannelCreate) -> Cha
         order_statuses=data.order_statuses,
         order_days=data.order_days,
         import_unknown_skus=data.import_unknown_skus,
+        acknowledge_orders=data.acknowledge_orders,
+        order_ack_url=str(data.order_ack_url) if data.order_ack_url else None,
         feed_token_enc=box.encrypt(token),
         feed_token_hash=hash_token(token),
     )
+    _check_acknowledgements(channel)
     if session.exec(select(Channel).where(Channel.name == data.name)).first() is not None:
         raise ConflictError(f"a channel named {data.name!r} already exists")
     session.add(channel)
@@ -138,7 +155,10 @@ def update_channel(
         channel.publish_via = value
     if "ecomdash_warehouse_id" in changes:
         channel.ecomdash_warehouse_id = changes.pop("ecomdash_warehouse_id")
-    for name in ("order_statuses", "order_days", "import_unknown_skus"):
+    if "order_ack_url" in changes:
+        changes.pop("order_ack_url")
+        channel.order_ack_url = str(data.order_ack_url) if data.order_ack_url else None
+    for name in ("order_statuses", "order_days", "import_unknown_skus", "acknowledge_orders"):
         if name in changes:
             value = changes.pop(name)
             if value is None:
@@ -153,6 +173,7 @@ def update_channel(
             setattr(channel, name, value)
     if "application_id" in changes:
         channel.application_id = changes.pop("application_id")
+    _check_acknowledgements(channel)
     channel.updated_at = utcnow()
     session.add(channel)
     if rebuild or refresh:

@@ -50,6 +50,9 @@ class Channel(SQLModel, table=True):
     order_days: int = 7
     # Lines whose SKU has no linked listing: hold the order (default) or import it flagged.
     import_unknown_skus: bool = False
+    # Acknowledge each imported order to a URL (ecomdash itself has no acknowledgement call).
+    acknowledge_orders: bool = False
+    order_ack_url: str | None = Field(default=None, max_length=500)
 
     feed_token_enc: str
     feed_token_hash: str = Field(max_length=64, unique=True, index=True)
@@ -217,6 +220,8 @@ class ChannelBase(SQLModel):
     order_statuses: list[str] = Field(default=["InProcess"], min_length=1)
     order_days: int = Field(default=7, ge=1, le=90)
     import_unknown_skus: bool = False
+    acknowledge_orders: bool = False
+    order_ack_url: AnyHttpUrl | None = None
 
 
 class ChannelCreate(ChannelBase):
@@ -244,6 +249,8 @@ class ChannelUpdate(SQLModel):
     order_statuses: list[str] | None = Field(default=None, min_length=1)
     order_days: int | None = Field(default=None, ge=1, le=90)
     import_unknown_skus: bool | None = None
+    acknowledge_orders: bool | None = None
+    order_ack_url: AnyHttpUrl | None = None
 
 
 class ChannelPublic(SQLModel):
@@ -260,6 +267,8 @@ class ChannelPublic(SQLModel):
     order_statuses: list[str]
     order_days: int
     import_unknown_skus: bool
+    acknowledge_orders: bool
+    order_ack_url: str | None
     created_at: datetime
     updated_at: datetime
     warnings: list[str] = []

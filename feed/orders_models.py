@@ -71,6 +71,10 @@ class SalesOrder(SQLModel, table=True):
     hold_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The acknowledgement step (channel option): when it got through, or why it did not yet.
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ack_attempts: int = 0
+    ack_error: str | None = None
 
 
 class OrderLine(SQLModel, table=True):
@@ -134,6 +138,8 @@ class OrderPublic(SQLModel):
     state: str
     hold_reasons: list[str]
     imported_at: datetime
+    acknowledged_at: datetime | None
+    ack_error: str | None
 
 
 class OrderDetail(OrderPublic):

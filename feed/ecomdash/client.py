@@ -118,6 +118,8 @@ class EcomdashClient:
         self.quantity_batch_size = quantity_batch_size
         self.calls = 0
         self.observer = observer
+        # Other calls a run makes (order acknowledgements) take the same network path.
+        self.transport = transport
 
     async def __aenter__(self) -> "EcomdashClient":
         return self

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from feed.db import utcnow
 from feed.ecomdash.models import Order, OrderLineItem
+from feed.operations.acknowledge import acknowledge_orders
 from feed.operations.holds import (
     LINE,
     ORDER,
@@ -183,6 +184,8 @@ async def get_orders(ctx: RunContext) -> None:
             if state != "ready":
                 ctx.count(state)
             await ctx.progress(seen, seen)
+    # Only after every import is committed; a failure here is retried, never re-imported.
+    await acknowledge_orders(ctx)
     # The diagnosis: what exists in ecomdash but was not imported, and why.
     for status in KNOWN_STATUSES:
         if status not in channel.order_statuses:

@@ -272,6 +272,37 @@ async def integrated_import(ecd_key: str, body: IntegratedImport, request: Reque
     return result
 
 
+class AckFailures(BaseModel):
+    count: int = Field(ge=0)
+    status: int = Field(default=503, ge=400, le=599)
+
+
+@admin.post("/acks/{receiver}")
+async def receive_ack(receiver: str, request: Request) -> JSONResponse:
+    """A receiver for order acknowledgements (not part of ecomdash), for tests and the demo."""
+    state = _state(request)
+    remaining, status = state.ack_failures.get(receiver, (0, 503))
+    if remaining:
+        state.ack_failures[receiver] = (remaining - 1, status)
+        return JSONResponse({"Message": "receiver unavailable"}, status)
+    state.acks.setdefault(receiver, []).append(
+        {"idempotency_key": request.headers.get("idempotency-key"), "body": await request.json()}
+    )
+    return JSONResponse({"received": True})
+
+
+@admin.get("/acks/{receiver}")
+def received_acks(receiver: str, request: Request) -> Any:
+    return _state(request).acks.get(receiver, [])
+
+
+@admin.put("/acks/{receiver}/failures")
+def fail_acks(receiver: str, body: AckFailures, request: Request) -> AckFailures:
+    """The receiver's next ``count`` acknowledgements answer ``status``."""
+    _state(request).ack_failures[receiver] = (body.count, body.status)
+    return body
+
+
 @admin.get("/requests")
 def logged_requests(request: Request) -> Any:
     return list(_state(request).requests)

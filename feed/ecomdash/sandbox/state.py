@@ -335,6 +335,9 @@ class SandboxState:
     # APIM portal keys (Ocp-Apim-Subscription-Key); None accepts any non-empty key.
     portal_keys: set[str] | None = None
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=2000))
+    # The order-acknowledgement receiver (``/_sandbox/acks/{receiver}``), not part of ecomdash.
+    acks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    ack_failures: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add_account(self, ecd_key: str, *, application_id: str | None = None) -> Account:
         account = Account(
