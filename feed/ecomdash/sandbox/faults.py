@@ -16,6 +16,8 @@ class Faults(BaseModel):
     """What the sandbox does wrong on purpose, for one account."""
 
     latency: float = Field(default=0.0, ge=0, le=30, description="seconds added to every call")
+    spike_rate: float = Field(default=0.0, ge=0, le=1, description="fraction of slow calls")
+    spike_seconds: float = Field(default=5.0, ge=0, le=60, description="how slow they are")
     error_rate: float = Field(default=0.0, ge=0, le=1, description="fraction answered 500")
     drop_rate: float = Field(default=0.0, ge=0, le=1, description="fraction of dropped connections")
     malformed_rate: float = Field(default=0.0, ge=0, le=1, description="fraction of broken JSON")
@@ -72,5 +74,8 @@ class FaultPlan:
         return None
 
     async def delay(self) -> None:
-        if self.faults.latency:
-            await asyncio.sleep(self.faults.latency)
+        seconds = self.faults.latency
+        if self.faults.spike_rate and self.random.random() < self.faults.spike_rate:
+            seconds += self.faults.spike_seconds
+        if seconds:
+            await asyncio.sleep(seconds)
