@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from feed import __version__
 from feed.api import api_router
+from feed.api.body_limit import BodyLimit
 from feed.api.feeds import FeedLookupCache
 from feed.api.feeds import router as feeds_router
 from feed.api.health import router as health_router
@@ -145,6 +146,7 @@ def create_app(
     )
     app.state.run_tasks = set()
     metrics.throttle_wait.set_function(app.state.ecomdash.throttle_wait_seconds)
+    app.add_middleware(BodyLimit, limit=settings.MAX_BODY_BYTES)  # type: ignore[arg-type]
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # type: ignore[arg-type]
     install_error_handlers(app)
     app.include_router(api_router)

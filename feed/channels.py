@@ -48,6 +48,7 @@ def to_public(channel: Channel, warnings: list[str] | None = None) -> ChannelPub
         has_apim_subscription_key=channel.apim_subscription_key_enc is not None,
         export_template=effective_template(channel.export_template),
         export_bom=channel.export_bom,
+        export_neutralize_formulas=channel.export_neutralize_formulas,
         rules=ChannelRules.model_validate(channel.rules or {}),
         publish_via=channel.publish_via,
         ecomdash_warehouse_id=channel.ecomdash_warehouse_id,
@@ -95,6 +96,7 @@ def create_channel(session: Session, box: SecretBox, data: ChannelCreate) -> Cha
         base_url=str(data.base_url).rstrip("/"),
         export_template=_template(data.export_template),
         export_bom=data.export_bom,
+        export_neutralize_formulas=data.export_neutralize_formulas,
         rules=data.rules.model_dump(mode="json") if data.rules is not None else None,
         publish_via=data.publish_via,
         ecomdash_warehouse_id=data.ecomdash_warehouse_id,
@@ -164,12 +166,12 @@ def update_channel(
             if value is None:
                 raise InvalidInputError([{"loc": ["body", name], "message": "cannot be null"}])
             setattr(channel, name, value)
-    for name in ("name", "export_bom"):
+    for name in ("name", "export_bom", "export_neutralize_formulas"):
         if name in changes:
             value = changes.pop(name)
             if value is None:
                 raise InvalidInputError([{"loc": ["body", name], "message": "cannot be null"}])
-            rebuild = rebuild or name == "export_bom"
+            rebuild = rebuild or name != "name"
             setattr(channel, name, value)
     if "application_id" in changes:
         channel.application_id = changes.pop("application_id")

@@ -37,6 +37,8 @@ class Channel(SQLModel, table=True):
     base_url: str = Field(default=ECOMDASH_BASE_URL, max_length=500)
     export_template: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     export_bom: bool = False
+    # Prefix cells a spreadsheet would run as a formula (=, +, -, @) with an apostrophe.
+    export_neutralize_formulas: bool = False
     # Pricing, quantity and filter rules (feed.rules.ChannelRules); None = the defaults.
     rules: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # publish-listings: "feed" (the custom export) or "api" (ecomdash's Create Product).
@@ -214,6 +216,7 @@ class ChannelBase(SQLModel):
     base_url: AnyHttpUrl = AnyHttpUrl(ECOMDASH_BASE_URL)
     export_template: list[ExportColumn] | None = None
     export_bom: bool = False
+    export_neutralize_formulas: bool = False
     rules: ChannelRules | None = None
     publish_via: PublishVia = "feed"
     ecomdash_warehouse_id: int | None = Field(default=None, ge=1)
@@ -243,6 +246,7 @@ class ChannelUpdate(SQLModel):
     base_url: AnyHttpUrl | None = None
     export_template: list[ExportColumn] | None = None
     export_bom: bool | None = None
+    export_neutralize_formulas: bool | None = None
     rules: ChannelRules | None = None
     publish_via: PublishVia | None = None
     ecomdash_warehouse_id: int | None = Field(default=None, ge=1)
@@ -261,6 +265,7 @@ class ChannelPublic(SQLModel):
     has_apim_subscription_key: bool
     export_template: list[ExportColumn]
     export_bom: bool
+    export_neutralize_formulas: bool
     rules: ChannelRules
     publish_via: str
     ecomdash_warehouse_id: int | None

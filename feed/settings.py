@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     ECOMDASH_CONCURRENCY: int = Field(default=2, ge=1, le=3)
 
     MAX_IMPORT_BYTES: int = Field(default=200 * 1024 * 1024, gt=0)
+    # Every other admin API body (channels, mappings, shipments, ...) is small JSON.
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)
     MAX_IMPORT_ERRORS: int = Field(default=1000, gt=0)
     LOG_LEVEL: str = "INFO"
     LOG_JSON: bool = False

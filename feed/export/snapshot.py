@@ -177,7 +177,13 @@ def csv_producer(conn: Connection, channel: Any) -> Any:
     def produce(out: io.BufferedIOBase) -> int:
         result = streaming.execute(csv_select(template, channel.id))
         try:
-            return write_csv(out, headers, _text_rows(conn, result), bom=channel.export_bom)
+            return write_csv(
+                out,
+                headers,
+                _text_rows(conn, result),
+                bom=channel.export_bom,
+                neutralize_formulas=channel.export_neutralize_formulas,
+            )
         finally:
             result.close()
 

@@ -15,9 +15,37 @@ UTF8_BOM = "\ufeff"
 _first = operator.itemgetter(0)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(cell: Any) -> Any:
+    """``'=HYPERLINK(..)`` instead of a live formula; signed numbers stay numbers."""
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
+        return cell
+    if cell[0] in "+-":
+        try:
+            float(cell)
+        except ValueError:
+            pass
+        else:
+            return cell
+    return "'" + cell
+
+
+def _neutralize_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(map(neutralize, row))
+
+
 def write_csv(
-    out: io.BufferedIOBase, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool
+    out: io.BufferedIOBase,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    bom: bool,
+    neutralize_formulas: bool = False,
 ) -> int:
+    if neutralize_formulas:
+        rows = map(_neutralize_row, rows)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
     try:
         if bom:
