@@ -3,7 +3,7 @@
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
@@ -57,7 +57,11 @@ def require_admin(
 AdminDep = Annotated[None, Depends(require_admin)]
 
 
-def get_channel(channel_id: int, session: SessionDep) -> Channel:
+# Ids are 32-bit integer columns: a larger one is a 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def get_channel(channel_id: RowId, session: SessionDep) -> Channel:
     channel = session.get(Channel, channel_id)
     if channel is None:
         raise NotFoundError(f"channel {channel_id} not found")

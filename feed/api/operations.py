@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, status
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from feed.api.deps import ChannelDep, EngineDep, SecretBoxDep
+from feed.api.deps import ChannelDep, EngineDep, RowId, SecretBoxDep
 from feed.db import SessionDep
 from feed.ecomdash.registry import ClientRegistry
 from feed.errors import NotFoundError
@@ -72,7 +72,7 @@ async def trigger_operation(
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail)
-def get_run(run_id: int, session: SessionDep) -> RunDetail:
+def get_run(run_id: RowId, session: SessionDep) -> RunDetail:
     run = session.get(Run, run_id)
     if run is None:
         raise NotFoundError(f"run {run_id} not found")

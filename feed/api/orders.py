@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import delete, insert
 from sqlmodel import col, select
 
-from feed.api.deps import ChannelDep, EngineDep
+from feed.api.deps import ChannelDep, EngineDep, RowId
 from feed.db import SessionDep
 from feed.errors import InvalidInputError, NotFoundError
 from feed.operations.holds import MAPPING, method_key, reevaluate_holds
@@ -121,13 +121,13 @@ def list_orders(
 
 
 @router.post("/orders/{order_id}/shipments", response_model=ShipmentPublic, status_code=201)
-def create_shipment(order_id: int, data: ShipmentCreate, engine: EngineDep) -> ShipmentPublic:
+def create_shipment(order_id: RowId, data: ShipmentCreate, engine: EngineDep) -> ShipmentPublic:
     """Records a (partial) shipment; sync-orders sends its tracking to ecomdash."""
     return shipment_public(engine, record_shipment(engine, order_id, data))
 
 
 @router.get("/orders/{order_id}/shipments", response_model=list[ShipmentPublic])
-def list_shipments(order_id: int, session: SessionDep, engine: EngineDep) -> list[ShipmentPublic]:
+def list_shipments(order_id: RowId, session: SessionDep, engine: EngineDep) -> list[ShipmentPublic]:
     if session.get(SalesOrder, order_id) is None:
         raise NotFoundError(f"order {order_id} not found")
     ids = session.exec(
@@ -137,7 +137,7 @@ def list_shipments(order_id: int, session: SessionDep, engine: EngineDep) -> lis
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)
-def get_order(order_id: int, session: SessionDep) -> OrderDetail:
+def get_order(order_id: RowId, session: SessionDep) -> OrderDetail:
     order = session.get(SalesOrder, order_id)
     if order is None:
         raise NotFoundError(f"order {order_id} not found")
