@@ -171,7 +171,14 @@ def run_command(
         channel_id = _channel(session, channel).id
     assert channel_id is not None
     try:
-        run_id = start_run(engine, channel_id, operation, "cli", {"full": True} if full else {})
+        run_id = start_run(
+            engine,
+            channel_id,
+            operation,
+            "cli",
+            {"full": True} if full else {},
+            lease_seconds=settings.RUN_LEASE_SECONDS,
+        )
     except RunConflictError as exc:
         raise _fail(f"{exc.detail['message']} (run {exc.detail['run_id']})") from None
 

@@ -53,7 +53,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
+    # Objects stay usable after a commit (which returns the connection to the pool).
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
 

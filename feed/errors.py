@@ -1,11 +1,16 @@
 """One exception type for expected failures, rendered as ``{"error": ..., "detail": ...}``."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
 
 
 class FeedError(Exception):
@@ -86,7 +91,31 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("HTTPError", exc.detail), exc.status_code, headers=exc.headers)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A lost database connection (a restart, a failover) is a 503 to retry, not a crash."""
+    assert isinstance(exc, DBAPIError)
+    if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
+        raise exc
+    logger.warning("feed.database.unavailable error=%s", type(exc.orig).__name__)
+    return JSONResponse(
+        error_body("DatabaseUnavailableError", "the database is unavailable; retry shortly"),
+        503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("feed.database.pool_exhausted")
+    return JSONResponse(
+        error_body("DatabaseBusyError", "every database connection is in use; retry shortly"),
+        503,
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(SQLAlchemyTimeoutError, _pool_timeout)
     app.add_exception_handler(FeedError, _feed_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -37,7 +37,14 @@ async def tick(
         if operation is None:
             continue
         try:
-            run_id = start_run(engine, slot.channel_id, slot.operation, "schedule", {})
+            run_id = start_run(
+                engine,
+                slot.channel_id,
+                slot.operation,
+                "schedule",
+                {},
+                lease_seconds=settings.RUN_LEASE_SECONDS,
+            )
         except RunConflictError:
             logger.info(
                 "feed.schedule.busy channel=%s operation=%s", slot.channel_id, slot.operation

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     ECOMDASH_BURST: float = Field(default=5, ge=1)
     ECOMDASH_CONCURRENCY: int = Field(default=2, ge=1, le=3)
 
+    # A run whose process stopped beating for this long is abandoned and may be started again.
+    RUN_LEASE_SECONDS: float = Field(default=300, ge=5)
     MAX_IMPORT_BYTES: int = Field(default=200 * 1024 * 1024, gt=0)
     # Every other admin API body (channels, mappings, shipments, ...) is small JSON.
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)

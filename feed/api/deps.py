@@ -65,6 +65,9 @@ def get_channel(channel_id: RowId, session: SessionDep) -> Channel:
     channel = session.get(Channel, channel_id)
     if channel is None:
         raise NotFoundError(f"channel {channel_id} not found")
+    # Give the connection back now: a handler that then opens its own (bulk import, runs)
+    # must not hold two at once, or enough concurrent requests exhaust the pool and deadlock.
+    session.commit()
     return channel
 
 

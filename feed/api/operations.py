@@ -48,11 +48,13 @@ async def trigger_operation(
         raise NotFoundError(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
     assert channel.id is not None
     chosen = options.model_dump(exclude_defaults=True) if options is not None else {}
-    run_id = start_run(engine, channel.id, operation, "api", chosen)
+    settings = request.app.state.settings
+    run_id = start_run(
+        engine, channel.id, operation, "api", chosen, lease_seconds=settings.RUN_LEASE_SECONDS
+    )
     registry: ClientRegistry = request.app.state.ecomdash
     client = await registry.client(channel.id, **channel_client_options(engine, box, channel.id))
     tasks: set[asyncio.Task[Any]] = request.app.state.run_tasks
-    settings = request.app.state.settings
     task = asyncio.create_task(
         execute(
             engine,

@@ -39,7 +39,13 @@ class RunConflictError(ConflictError):
 
 
 def start_run(
-    engine: Engine, channel_id: int, operation: str, trigger: str, options: dict[str, Any]
+    engine: Engine,
+    channel_id: int,
+    operation: str,
+    trigger: str,
+    options: dict[str, Any],
+    *,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> int:
     now = utcnow()
     with engine.begin() as conn:
@@ -49,7 +55,7 @@ def start_run(
                 RUN.c.channel_id == channel_id,
                 RUN.c.operation == operation,
                 RUN.c.state.in_(ACTIVE_RUN_STATES),
-                RUN.c.heartbeat_at < now - timedelta(seconds=LEASE_SECONDS),
+                RUN.c.heartbeat_at < now - timedelta(seconds=lease_seconds),
             )
             .values(state="abandoned", finished_at=now, error="the process running it stopped")
         )
