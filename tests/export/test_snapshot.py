@@ -86,3 +86,29 @@ def test_superseded_files_are_collected_after_the_grace_period(client, settings,
         build_feed(client, channel["id"])
     names = sorted(p.name for p in channel_dir(settings.DATA_DIR, channel["id"]).iterdir())
     assert len(names) == 4  # csv, csv.gz, json, json.gz of the live snapshot only
+
+
+def test_a_dead_builds_temporary_files_are_collected_once_stale(client, settings):
+    """A build killed mid-write leaves ``*.tmp`` files; the next build removes them once they
+    have not been written for the grace period (a live build keeps touching its own)."""
+    import os
+    import time
+
+    from feed.export import snapshot
+
+    channel = make_channel(client)
+    put_listings(client, channel["id"], [make_listing()])
+    build_feed(client, channel["id"])
+    directory = channel_dir(settings.DATA_DIR, channel["id"])
+    stale = directory / "tmpdead.csv.tmp"
+    fresh = directory / "tmplive.csv.tmp"
+    for path in (stale, fresh):
+        path.write_bytes(b"SKU,Name\r\nhalf")
+    old = time.time() - snapshot.GC_GRACE_SECONDS - 60
+    os.utime(stale, (old, old))
+
+    put_listings(client, channel["id"], [make_listing(quantity=9)])
+    build_feed(client, channel["id"])
+
+    assert not stale.exists()
+    assert fresh.exists()

@@ -68,6 +68,9 @@ def feed_env(tmp_path: Path, database_url: str | None = None, **extra: str) -> d
         FEED_DATA_DIR=str(tmp_path / "data"),
         FEED_SCHEDULER="false",
         FEED_RUN_LEASE_SECONDS="5",
+        # The sandbox is on loopback: no reason to pace calls to ecomdash's real budget.
+        FEED_ECOMDASH_CALLS_PER_MINUTE="1000000",
+        FEED_ECOMDASH_BURST="1000",
         **extra,
     )
     return env

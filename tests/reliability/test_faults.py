@@ -6,19 +6,14 @@ and a burst of 429s with ``Retry-After``. Retries here do not sleep (see ``insta
 ``test_throttling.py`` covers real ``Retry-After`` waits.
 """
 
-import time
 from collections import Counter
 
 import pytest
 
-from feed.cli import SAMPLE_DATA
 from feed.ecomdash.sandbox.faults import Faults
-from tests.factories import make_channel, put_csv, put_listings
-from tests.operations.helpers import SANDBOX, trigger
+from tests.factories import put_listings
 from tests.operations.test_get_orders import add_order
-from tests.reliability.conftest import SCALE
-
-ENDED = {"succeeded", "partially_failed", "failed"}
+from tests.reliability.conftest import SCALE, finish
 
 
 def faulty(account, seed: int) -> None:
@@ -41,18 +36,6 @@ def calm(account) -> None:
     account.set_faults(Faults(calls_per_minute=1_000_000))
 
 
-def finish(client, channel_id: int, operation: str, timeout: float = 300) -> dict:
-    """Runs the operation; the run must end (no hang) within ``timeout``."""
-    run_id = trigger(client, channel_id, operation)["id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/v1/runs/{run_id}").json()
-        if run["state"] in ENDED:
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"{operation} run {run_id} still {run['state']} after {timeout} s")
-
-
 def listings(client, channel_id: int) -> list[dict]:
     found, cursor = [], None
     while True:
@@ -73,33 +56,6 @@ def orders(client, channel_id: int) -> list[dict]:
         cursor = page["next_cursor"]
         if not cursor:
             return found
-
-
-@pytest.fixture
-def channel(client, account):
-    """The demo catalog (110 of its listings exist in the sandbox), nothing linked yet."""
-    account.orders.clear()
-    account.line_items.clear()
-    channel = make_channel(client, **SANDBOX)
-    put_csv(client, channel["id"], (SAMPLE_DATA / "catalog.csv").read_bytes())
-    client.put(
-        f"/api/v1/channels/{channel['id']}/shipping-mappings",
-        json=[
-            {
-                "method": "Ground",
-                "carrier": "UPS",
-                "service": "Ground",
-                "ecomdash_carrier_id": 42222,
-            }
-        ],
-    )
-    return channel
-
-
-@pytest.fixture
-def linked(client, channel, account):
-    assert finish(client, channel["id"], "link-listings")["counts"]["linked"] == 110
-    return channel
 
 
 @pytest.mark.parametrize("seed", range(SCALE["rounds"]))

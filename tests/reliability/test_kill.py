@@ -26,6 +26,7 @@ METHODS = ["Expedited", "Free Economy", "Next Day Air", "Standard Shipping", "UP
 @pytest.fixture
 def sandbox(tmp_path):
     process = sandbox_server(tmp_path).start()
+    slow(process, 0)
     yield process
     process.stop()
 
@@ -127,8 +128,8 @@ def test_killed_during_a_bulk_import_stores_nothing_and_the_retry_stores_all(
     report(rows=rows, stored_after_kill=after_kill, stored_after_retry=rows, lost=0)
 
 
-def test_killed_during_a_feed_rebuild_keeps_serving_the_last_whole_feed(server, report):
-    rows = 200_000
+def test_killed_during_a_feed_rebuild_keeps_serving_the_last_whole_feed(server, tmp_path, report):
+    rows = 120_000
     with admin(server) as api:
         channel = api.post("/channels", json={"name": "big", "ecd_subscription_key": "k"}).json()
         cid = channel["id"]
@@ -147,9 +148,11 @@ def test_killed_during_a_feed_rebuild_keeps_serving_the_last_whole_feed(server, 
 
         thread = threading.Thread(target=rebuild)
         thread.start()
-        time.sleep(1.0)
+        time.sleep(0.8)
         server.kill()
         thread.join()
+        half_written = list((tmp_path / "data").rglob("*.tmp"))
+        assert half_written, "the build finished before the kill; make it bigger"
 
         server.start()
         served = httpx.get(first["csv_url"])
