@@ -1,6 +1,5 @@
 """The `feed` command: serve (optionally as a self-contained demo), import, export, migrate."""
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -14,9 +13,15 @@ from sqlmodel import Session, select
 
 from feed.app import ConfigurationError, check_settings, create_app
 from feed.catalog.importer import csv_records, import_listings, json_records
-from feed.channels import create_channel, feed_token, update_channel
+from feed.channels import feed_token
 from feed.crypto import SecretBox, generate_key
 from feed.db import make_engine
+from feed.demo import (
+    DEMO_IMPORT_INTERVAL,
+    DEMO_KEY_FILE,
+    demo_settings,
+    load_demo_channel,
+)
 from feed.ecomdash.sandbox.app import create_sandbox_app
 from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY, load_demo
 from feed.ecomdash.sandbox.state import SandboxState
@@ -24,18 +29,13 @@ from feed.errors import ImportRejectedError
 from feed.export.snapshot import build_snapshot
 from feed.logs import configure_logging
 from feed.migrate import upgrade
-from feed.models import Channel, ChannelCreate, ChannelUpdate, Listing
+from feed.models import Channel
 from feed.settings import Settings
 
 app = typer.Typer(
     help="ecomdash-feed: publish a catalog to ecomdash and keep it in sync.", no_args_is_help=True
 )
 console = Console(stderr=True)
-
-DEMO_CHANNEL = "demo"
-DEMO_IMPORT_INTERVAL = 60.0
-DEMO_KEY_FILE = "demo-secret.key"
-SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -236,83 +236,6 @@ def keygen_command() -> None:
     typer.echo(generate_key())
 
 
-def _demo_settings(settings: Settings) -> Settings:
-    updates: dict[str, object] = {}
-    if not settings.ADMIN_TOKEN:
-        updates["ADMIN_TOKEN"] = secrets.token_urlsafe(24)
-    if not settings.SECRET_KEY:
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-        key_file = settings.DATA_DIR / DEMO_KEY_FILE
-        if not key_file.exists():
-            key_file.write_text(generate_key())
-            key_file.chmod(0o600)
-        updates["SECRET_KEY"] = key_file.read_text().strip()
-    return settings.model_copy(update=updates)
-
-
-DEMO_MAPPINGS = [  # the sandbox's orders also use "Free Economy", left unmapped to show holds
-    ("Standard Shipping", "USPS", "Ground Advantage", 42226),
-    ("UPS Ground", "UPS", "Ground", 42222),
-    ("Next Day Air", "UPS", "Next Day Air", 42222),
-    ("Expedited", "FedEx", "2Day", 42230),
-]
-
-
-def _demo_mappings(engine: Engine, channel_id: int) -> None:
-    from sqlalchemy import insert
-    from sqlalchemy import select as sa_select
-
-    from feed.orders_models import ShippingMapping
-
-    table = ShippingMapping.__table__  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        if conn.execute(sa_select(table.c.id).where(table.c.channel_id == channel_id)).first():
-            return
-        conn.execute(
-            insert(table),
-            [
-                {
-                    "channel_id": channel_id,
-                    "method": m,
-                    "method_key": m.casefold(),
-                    "carrier": c,
-                    "service": s,
-                    "ecomdash_carrier_id": i,
-                }
-                for m, c, s, i in DEMO_MAPPINGS
-            ],
-        )
-
-
-def _load_demo(settings: Settings, engine: Engine) -> Channel:
-    """The demo channel, connected to the sandbox mounted at /sandbox."""
-    box = SecretBox(settings.SECRET_KEY or "")
-    sandbox_url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/sandbox/api"
-    connection = {
-        "ecd_subscription_key": DEMO_ECD_KEY,
-        "apim_subscription_key": DEMO_PORTAL_KEY,
-        "base_url": sandbox_url,
-    }
-    with Session(engine) as session:
-        channel = session.exec(select(Channel).where(Channel.name == DEMO_CHANNEL)).first()
-        if channel is None:
-            channel = create_channel(session, box, ChannelCreate(name=DEMO_CHANNEL, **connection))
-        else:  # the port may have changed since the last demo
-            update_channel(session, box, channel, ChannelUpdate(**connection))
-        assert channel.id is not None
-        _demo_mappings(engine, channel.id)
-        has_listings = session.exec(
-            select(Listing.id).where(Listing.channel_id == channel.id).limit(1)
-        ).first()
-        if has_listings is None:
-            _import_file(
-                engine, channel.id, SAMPLE_DATA / "catalog.csv", settings.MAX_IMPORT_ERRORS
-            )
-        build_snapshot(engine, channel.id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
-        session.refresh(channel)
-        return channel
-
-
 @app.command("serve")
 def serve_command(
     demo: Annotated[
@@ -334,7 +257,7 @@ def serve_command(
         settings = settings.model_copy(update={"PUBLIC_BASE_URL": f"http://{host}:{port}"})
     configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
     if demo:
-        settings = _demo_settings(settings)
+        settings = demo_settings(settings)
     try:
         check_settings(settings)
     except ConfigurationError as exc:
@@ -342,7 +265,7 @@ def serve_command(
     engine = _engine(settings)
     sandbox = None
     if demo:
-        channel = _load_demo(settings, engine)
+        channel = load_demo_channel(settings, engine, _import_file)
         box = SecretBox(settings.SECRET_KEY or "")
         links = _links(settings, feed_token(box, channel))
         state = SandboxState(portal_keys={DEMO_PORTAL_KEY})

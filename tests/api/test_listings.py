@@ -87,7 +87,7 @@ class TestUpsertCsv:
         assert listings(client, channel_id)["data"][0]["name"] == "Crème brûlée torch"
 
     def test_sample_catalog_imports(self, client, channel_id):
-        from feed.cli import SAMPLE_DATA
+        from feed.demo import SAMPLE_DATA
 
         response = put_csv(client, channel_id, (SAMPLE_DATA / "catalog.csv").read_bytes())
         assert response.status_code == 200, response.text

@@ -13,7 +13,7 @@ from tests.factories import build_feed, make_channel, put_csv
 async def test_sandbox_import_creates_and_updates_products_from_the_feed(
     app, client, sandbox_app, account
 ):
-    from feed.cli import SAMPLE_DATA
+    from feed.demo import SAMPLE_DATA
 
     channel = make_channel(client)
     put_csv(client, channel["id"], (SAMPLE_DATA / "catalog.csv").read_bytes())

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feed.cli import SAMPLE_DATA
+from feed.demo import SAMPLE_DATA
 from tests.factories import make_channel, put_csv
 from tests.operations.helpers import SANDBOX, run
 

@@ -3,8 +3,8 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, update
 
 from feed.catalog.identifiers import gtin_check_digit, normalize_gtin
-from feed.cli import SAMPLE_DATA
 from feed.db import utcnow
+from feed.demo import SAMPLE_DATA
 from feed.ecomdash.sandbox.faults import Faults
 from feed.models import Run
 from tests.factories import make_channel, make_listing, put_csv, put_listings

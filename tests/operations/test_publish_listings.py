@@ -1,6 +1,6 @@
 import httpx
 
-from feed.cli import SAMPLE_DATA
+from feed.demo import SAMPLE_DATA
 from feed.ecomdash.sandbox.app import make_fetcher
 from feed.ecomdash.sandbox.integrated import pull
 from tests.factories import make_channel, make_listing, put_csv, put_listings

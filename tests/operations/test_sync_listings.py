@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from feed.app import create_app
-from feed.cli import SAMPLE_DATA
+from feed.demo import SAMPLE_DATA
 from feed.ecomdash.sandbox.app import SandboxTransport
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_channel, make_listing, put_csv, put_listings

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from feed.cli import SAMPLE_DATA
+from feed.demo import SAMPLE_DATA
 from tests.factories import make_channel, put_csv
 from tests.operations.helpers import SANDBOX, trigger
 

@@ -15,7 +15,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from feed.cli import SAMPLE_DATA
+from feed.demo import SAMPLE_DATA
 from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY
 from tests.reliability.processes import admin, feed_env, feed_server, sandbox_server
 
