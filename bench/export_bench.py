@@ -38,7 +38,8 @@ def setup(db: Path, rows: int) -> None:
     from feed.db import make_engine, utcnow
     from feed.export.builder import request_rebuild
     from feed.migrate import upgrade
-    from feed.models import ChannelCreate, Listing
+    from feed.models import Listing
+    from feed.schemas import ChannelCreate
 
     db.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db}")

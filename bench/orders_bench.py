@@ -32,10 +32,11 @@ from feed.ecomdash.sandbox.faults import Faults  # noqa: E402
 from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY  # noqa: E402
 from feed.ecomdash.sandbox.state import SandboxState  # noqa: E402
 from feed.migrate import upgrade  # noqa: E402
-from feed.models import ChannelCreate, Run  # noqa: E402
+from feed.models import Run  # noqa: E402
 from feed.operations.get_orders import get_orders  # noqa: E402
 from feed.operations.runs import execute, start_run  # noqa: E402
 from feed.orders_models import ShippingMapping  # noqa: E402
+from feed.schemas import ChannelCreate  # noqa: E402
 
 
 async def main_async(count: int) -> None:

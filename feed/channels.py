@@ -13,15 +13,9 @@ from feed.db import utcnow
 from feed.errors import ConflictError, InvalidInputError
 from feed.export.builder import request_rebuild
 from feed.export.template import ExportColumn, effective_template, remap_warnings, validate_template
-from feed.models import (
-    Channel,
-    ChannelCreate,
-    ChannelPublic,
-    ChannelUpdate,
-    FeedFetch,
-    FeedSnapshot,
-)
+from feed.models import Channel, FeedFetch, FeedSnapshot
 from feed.rules import ChannelRules
+from feed.schemas import ChannelCreate, ChannelPublic, ChannelUpdate
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from feed.channels import create_channel, update_channel
 from feed.crypto import SecretBox, generate_key
 from feed.ecomdash.sandbox.seed import DEMO_ECD_KEY, DEMO_PORTAL_KEY
 from feed.export.snapshot import build_snapshot
-from feed.models import Channel, ChannelCreate, ChannelUpdate, Listing
+from feed.models import Channel, Listing
+from feed.schemas import ChannelCreate, ChannelUpdate
 from feed.settings import Settings
 
 DEMO_CHANNEL = "demo"

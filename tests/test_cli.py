@@ -34,7 +34,7 @@ def _make_channel(env: dict[str, str]) -> None:
     from feed.crypto import SecretBox
     from feed.db import make_engine
     from feed.migrate import upgrade
-    from feed.models import ChannelCreate
+    from feed.schemas import ChannelCreate
 
     engine = make_engine(env["FEED_DATABASE_URL"])
     upgrade(engine)
@@ -172,7 +172,8 @@ def test_run_link_listings_against_a_sandbox_server(env, tmp_path):
     from feed.channels import update_channel
     from feed.crypto import SecretBox
     from feed.db import make_engine
-    from feed.models import Channel, ChannelUpdate
+    from feed.models import Channel
+    from feed.schemas import ChannelUpdate
 
     port = _free_port()
     sandbox = subprocess.Popen(

@@ -8,7 +8,8 @@ from feed.channels import create_channel, to_public, update_channel
 from feed.db import SessionDep
 from feed.export.builder import build_and_record
 from feed.export.snapshot import remove_channel_files
-from feed.models import Channel, ChannelCreate, ChannelPublic, ChannelsPublic, ChannelUpdate
+from feed.models import Channel
+from feed.schemas import ChannelCreate, ChannelPublic, ChannelsPublic, ChannelUpdate
 
 router = APIRouter(prefix="/channels", tags=["channels"])
 

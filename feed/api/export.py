@@ -6,13 +6,8 @@ from feed.api.deps import ChannelDep, EngineDep, FeedCacheDep, SecretBoxDep, Set
 from feed.channels import feed_token, recent_fetches, rotate_token, snapshots
 from feed.db import SessionDep
 from feed.export.snapshot import build_snapshot
-from feed.models import (
-    Channel,
-    ExportStatus,
-    FeedFetchPublic,
-    FeedFormatStatus,
-    RotateRequest,
-)
+from feed.models import Channel
+from feed.schemas import ExportStatus, FeedFetchPublic, FeedFormatStatus, RotateRequest
 from feed.settings import Settings
 
 router = APIRouter(prefix="/channels/{channel_id}/export", tags=["export"])

@@ -19,8 +19,9 @@ from feed.errors import (
     UnsupportedMediaTypeError,
 )
 from feed.export.builder import request_rebuild
-from feed.models import ImportResult, Listing, ListingPublic, ListingsPage, OfferPublic
+from feed.models import Listing
 from feed.rules import ChannelRules, compute_offer
+from feed.schemas import ImportResult, ListingPublic, ListingsPage, OfferPublic
 
 router = APIRouter(prefix="/channels/{channel_id}/listings", tags=["listings"])
 

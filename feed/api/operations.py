@@ -10,9 +10,10 @@ from feed.api.deps import ChannelDep, EngineDep, RowId, SecretBoxDep
 from feed.db import SessionDep
 from feed.ecomdash.registry import ClientRegistry
 from feed.errors import NotFoundError
-from feed.models import Run, RunDetail, RunError, RunErrorPublic, RunPublic, RunsPublic
+from feed.models import Run, RunError
 from feed.operations import OPERATIONS
 from feed.operations.runs import channel_client_options, execute, start_run
+from feed.schemas import RunDetail, RunErrorPublic, RunPublic, RunsPublic
 
 router = APIRouter(tags=["operations"])
 OperationName = Annotated[str, Path(description=", ".join(OPERATIONS))]

@@ -21,7 +21,8 @@ from feed.catalog.offers import refresh_offers
 from feed.db import upsert_statement, utcnow
 from feed.errors import ImportRejectedError
 from feed.export.builder import request_rebuild
-from feed.models import ImportResult, Listing
+from feed.models import Listing
+from feed.schemas import ImportResult
 
 logger = logging.getLogger(__name__)
 
