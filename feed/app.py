@@ -107,6 +107,7 @@ def create_app(
                         max_delay=settings.FEED_BUILD_MAX_DELAY,
                         poll=settings.FEED_BUILD_POLL,
                         on_built=app.state.feed_cache.clear,
+                        processes=settings.FEED_BUILD_PROCESSES,
                     )
                 )
             )

@@ -123,7 +123,13 @@ def import_command(
     except ImportRejectedError as exc:
         _print_rejection(exc)
         raise typer.Exit(code=1) from None
-    build_snapshot(engine, channel_id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+    build_snapshot(
+        engine,
+        channel_id,
+        settings.DATA_DIR,
+        settings.FEED_GZIP_LEVEL,
+        processes=settings.FEED_BUILD_PROCESSES,
+    )
 
 
 def _links(settings: Settings, token: str) -> list[str]:
@@ -142,7 +148,13 @@ def export_command(
     with Session(engine) as session:
         ch = _channel(session, channel)
         assert ch.id is not None
-        build_snapshot(engine, ch.id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+        build_snapshot(
+            engine,
+            ch.id,
+            settings.DATA_DIR,
+            settings.FEED_GZIP_LEVEL,
+            processes=settings.FEED_BUILD_PROCESSES,
+        )
         for link in _links(settings, feed_token(box, ch)):
             typer.echo(link)
 

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     FEED_BUILD_MAX_DELAY: float = Field(default=30.0, ge=0)
     FEED_BUILD_POLL: float = Field(default=0.5, gt=0)
     FEED_GZIP_LEVEL: int = Field(default=6, ge=1, le=9)
+    # Processes that write a large SQLite CSV feed, one SKU range each (1 = in the builder).
+    FEED_BUILD_PROCESSES: int = Field(default=2, ge=1, le=16)
     # Default grace period during which a rotated feed token keeps working.
     FEED_TOKEN_GRACE_SECONDS: int = Field(default=0, ge=0)
     FEED_FETCH_LOG_SIZE: int = Field(default=100, ge=1)

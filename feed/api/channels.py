@@ -31,7 +31,13 @@ def post_channel(
     channel = create_channel(session, box, data)
     assert channel.id is not None
     # The links work from the first moment: an empty channel serves an empty feed.
-    build_and_record(engine, channel.id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+    build_and_record(
+        engine,
+        channel.id,
+        settings.DATA_DIR,
+        settings.FEED_GZIP_LEVEL,
+        processes=settings.FEED_BUILD_PROCESSES,
+    )
     session.refresh(channel)
     return to_public(channel)
 

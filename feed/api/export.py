@@ -64,7 +64,13 @@ def run_export(
 ) -> ExportStatus:
     """Builds the feed now (the "Custom Export" operation) instead of waiting for the builder."""
     assert channel.id is not None
-    build_snapshot(engine, channel.id, settings.DATA_DIR, settings.FEED_GZIP_LEVEL)
+    build_snapshot(
+        engine,
+        channel.id,
+        settings.DATA_DIR,
+        settings.FEED_GZIP_LEVEL,
+        processes=settings.FEED_BUILD_PROCESSES,
+    )
     cache.clear()
     session.refresh(channel)
     return _status(request, session, channel, settings, feed_token(box, channel))

@@ -60,9 +60,11 @@ def due_channel_ids(
     return [r.id for r in rows]
 
 
-def build_and_record(engine: Engine, channel_id: int, data_dir: Path, gzip_level: int) -> None:
+def build_and_record(
+    engine: Engine, channel_id: int, data_dir: Path, gzip_level: int, *, processes: int = 1
+) -> None:
     try:
-        build_snapshot(engine, channel_id, data_dir, gzip_level)
+        build_snapshot(engine, channel_id, data_dir, gzip_level, processes=processes)
     except Exception as exc:
         logger.exception("feed.snapshot.failed channel=%s", channel_id)
         record_failure(engine, channel_id, f"{type(exc).__name__}: {exc}")
@@ -75,11 +77,12 @@ def build_due(
     debounce: float,
     max_delay: float,
     on_built: Callable[[], None] | None = None,
+    processes: int = 1,
 ) -> int:
     with engine.connect() as conn:
         ids = due_channel_ids(conn, utcnow(), debounce, max_delay)
     for channel_id in ids:
-        build_and_record(engine, channel_id, data_dir, gzip_level)
+        build_and_record(engine, channel_id, data_dir, gzip_level, processes=processes)
         if on_built is not None:
             on_built()
     return len(ids)
@@ -94,12 +97,20 @@ async def run_builder(
     max_delay: float,
     poll: float,
     on_built: Callable[[], None] | None = None,
+    processes: int = 1,
 ) -> None:
     """Polls for due channels until cancelled; builds run in a worker thread."""
     while True:
         try:
             await anyio.to_thread.run_sync(
-                build_due, engine, data_dir, gzip_level, debounce, max_delay, on_built
+                build_due,
+                engine,
+                data_dir,
+                gzip_level,
+                debounce,
+                max_delay,
+                on_built,
+                processes,
             )
         except Exception:
             logger.exception("feed.builder.error")

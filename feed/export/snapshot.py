@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from feed.db import upsert_statement, utcnow
+from feed.export.parallel import build_csv_in_parallel
 from feed.export.query import csv_select, listing_select
 from feed.export.template import effective_template
 from feed.export.writers import write_csv, write_json
@@ -120,6 +121,34 @@ def _fsync_and_close(f: Any) -> None:
     f.close()
 
 
+def install(
+    directory: Path, fmt: str, plain: str, gz: str, digest: str, rows: int, started: float
+) -> BuiltFile:
+    """Renames finished temp files to their content-addressed names."""
+    etag = digest[:32]
+    file_name, gzip_name = f"{etag}.{fmt}", f"{etag}.{fmt}.gz"
+    os.replace(plain, directory / file_name)
+    if (directory / gzip_name).exists():
+        # Same content, built again: keep the gzip bytes a client may be resuming a range of.
+        Path(gz).unlink()
+    else:
+        os.replace(gz, directory / gzip_name)
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return BuiltFile(
+        file_name=file_name,
+        gzip_file_name=gzip_name,
+        etag=etag,
+        size=(directory / file_name).stat().st_size,
+        gzip_size=(directory / gzip_name).stat().st_size,
+        rows=rows,
+        build_seconds=time.perf_counter() - started,
+    )
+
+
 def build_file(directory: Path, fmt: str, gzip_level: int, produce: Any) -> BuiltFile:
     started = time.perf_counter()
     plain = tempfile.NamedTemporaryFile(dir=directory, suffix=f".{fmt}.tmp", delete=False)
@@ -132,24 +161,7 @@ def build_file(directory: Path, fmt: str, gzip_level: int, produce: Any) -> Buil
         digest = sink.finish()
         _fsync_and_close(plain)
         _fsync_and_close(gz)
-        etag = digest[:32]
-        file_name, gzip_name = f"{etag}.{fmt}", f"{etag}.{fmt}.gz"
-        os.replace(plain.name, directory / file_name)
-        os.replace(gz.name, directory / gzip_name)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return BuiltFile(
-            file_name=file_name,
-            gzip_file_name=gzip_name,
-            etag=etag,
-            size=sink.size,
-            gzip_size=(directory / gzip_name).stat().st_size,
-            rows=rows,
-            build_seconds=time.perf_counter() - started,
-        )
+        return install(directory, fmt, plain.name, gz.name, digest, rows, started)
     except BaseException:
         sink.abandon()
         for f in (plain, gz):
@@ -199,15 +211,33 @@ def json_producer(conn: Connection, channel: Any) -> Any:
     return produce
 
 
-def _read_and_write(conn: Connection, channel: Any, directory: Path, level: int) -> list[BuiltFile]:
+def _csv_file(
+    conn: Connection, channel: Any, directory: Path, level: int, processes: int
+) -> BuiltFile:
+    if processes > 1 and conn.dialect.name == "sqlite":
+        started = time.perf_counter()
+        parallel = build_csv_in_parallel(conn, channel, directory, level, processes)
+        if parallel is not None:
+            plain, gz, digest, rows = parallel
+            return install(directory, "csv", plain, gz, digest, rows, started)
+    return build_file(directory, "csv", level, csv_producer(conn, channel))
+
+
+def _read_and_write(
+    conn: Connection, channel: Any, directory: Path, level: int, processes: int
+) -> list[BuiltFile]:
     return [
-        build_file(directory, "csv", level, csv_producer(conn, channel)),
+        _csv_file(conn, channel, directory, level, processes),
         build_file(directory, "json", level, json_producer(conn, channel)),
     ]
 
 
-def build_snapshot(engine: Engine, channel_id: int, data_dir: Path, gzip_level: int = 6) -> bool:
-    """Builds both formats for a channel; returns False if the channel no longer exists."""
+def build_snapshot(
+    engine: Engine, channel_id: int, data_dir: Path, gzip_level: int = 6, *, processes: int = 1
+) -> bool:
+    """Builds both formats for a channel; returns False if the channel no longer exists.
+
+    ``processes`` > 1 lets a large SQLite CSV feed be written by that many processes."""
     directory = channel_dir(data_dir, channel_id)
     directory.mkdir(parents=True, exist_ok=True)
     with engine.connect() as conn:
@@ -218,7 +248,7 @@ def build_snapshot(engine: Engine, channel_id: int, data_dir: Path, gzip_level: 
             channel = conn.execute(select(CHANNEL).where(CHANNEL.c.id == channel_id)).first()
             if channel is None:
                 return False
-            built = _read_and_write(conn, channel, directory, gzip_level)
+            built = _read_and_write(conn, channel, directory, gzip_level, processes)
     _record(engine, channel_id, channel.feed_generation, built)
     for b in built:
         logger.info(

@@ -43,6 +43,7 @@ def write_csv(
     *,
     bom: bool,
     neutralize_formulas: bool = False,
+    header: bool = True,
 ) -> int:
     if neutralize_formulas:
         rows = map(_neutralize_row, rows)
@@ -51,7 +52,8 @@ def write_csv(
         if bom:
             text.write(UTF8_BOM)
         writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(headers)
+        if header:
+            writer.writerow(headers)
         # Count rows without a Python-level loop: zip and itemgetter keep it all in C.
         counter = itertools.count()
         writer.writerows(map(_first, zip(rows, counter, strict=False)))
