@@ -5,9 +5,11 @@ huge fields, formula-like cells, control characters, duplicate and blank SKUs, b
 """
 
 import codecs
+import contextlib
 import csv
 import io
 import json
+from collections.abc import Iterator
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -79,9 +81,10 @@ def check_outcome(client, channel_id: int, before: list[dict], response) -> str:
     return "imported"
 
 
-@given(body=st.one_of(csv_files(), st.binary(max_size=300)))
-@FUZZ
-def test_csv_imports_are_exact_or_rejected_whole(client, body):
+@contextlib.contextmanager
+def imported(client, body: bytes, media_type: str) -> Iterator[tuple[str, list[dict]]]:
+    """Imports ``body`` into a fresh channel holding one listing; yields the outcome and the
+    channel's listings afterwards, and checks a rejection left them as they were."""
     channel = make_channel(client, name="fuzz")
     put_listings(client, channel["id"], [{"sku": "KEEP", "name": "original", "quantity": 1}])
     before = snapshot(client, channel["id"])
@@ -89,18 +92,25 @@ def test_csv_imports_are_exact_or_rejected_whole(client, body):
         response = client.put(
             f"/api/v1/channels/{channel['id']}/listings",
             content=body,
-            headers={"Content-Type": "text/csv"},
+            headers={"Content-Type": media_type},
         )
         outcome = check_outcome(client, channel["id"], before, response)
-        if outcome == "imported":
-            rows = expected_rows(body)
-            if rows is not None and body.startswith((b"SKU", b"\xef\xbb\xbfSKU")):
-                stored = {x["sku"]: x for x in snapshot(client, channel["id"])}
-                for row in rows:
-                    assert stored[row["sku"]]["name"] == row["name"]
-                assert len(stored) == len({r["sku"] for r in rows} | {"KEEP"})
+        yield outcome, snapshot(client, channel["id"])
     finally:
         client.delete(f"/api/v1/channels/{channel['id']}")
+
+
+@given(body=st.one_of(csv_files(), st.binary(max_size=300)))
+@FUZZ
+def test_csv_imports_are_exact_or_rejected_whole(client, body):
+    with imported(client, body, "text/csv") as (outcome, listings):
+        rows = expected_rows(body)
+        header = body.startswith((b"SKU", b"\xef\xbb\xbfSKU"))
+        if outcome == "imported" and rows is not None and header:
+            stored = {x["sku"]: x for x in listings}
+            for row in rows:
+                assert stored[row["sku"]]["name"] == row["name"]
+            assert len(stored) == len({r["sku"] for r in rows} | {"KEEP"})
 
 
 json_values = st.recursive(
@@ -120,18 +130,8 @@ json_values = st.recursive(
 @given(items=st.lists(json_values, max_size=6))
 @FUZZ
 def test_json_imports_are_exact_or_rejected_whole(client, items):
-    channel = make_channel(client, name="fuzz")
-    put_listings(client, channel["id"], [{"sku": "KEEP", "name": "original", "quantity": 1}])
-    before = snapshot(client, channel["id"])
-    try:
-        response = client.put(
-            f"/api/v1/channels/{channel['id']}/listings",
-            content=json.dumps(items, allow_nan=True).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        if check_outcome(client, channel["id"], before, response) == "imported":
-            stored = {x["sku"] for x in snapshot(client, channel["id"])}
+    body = json.dumps(items, allow_nan=True).encode()
+    with imported(client, body, "application/json") as (outcome, listings):
+        if outcome == "imported":
             wanted = {str(i["sku"]).strip() for i in items}
-            assert stored == wanted | {"KEEP"}
-    finally:
-        client.delete(f"/api/v1/channels/{channel['id']}")
+            assert {x["sku"] for x in listings} == wanted | {"KEEP"}
