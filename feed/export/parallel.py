@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 # Below this many rows a second process costs more (start-up, merge) than it saves.
 PARALLEL_MIN_ROWS = 200_000
 COPY_CHUNK = 1 << 20
+# A worker still running after this long is stopped and the feed built in one process.
+WORKER_TIMEOUT = 3600.0
 # gzip member header: magic, deflate, no flags, mtime 0, no extra flags, OS unknown.
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
@@ -137,7 +140,15 @@ def build_csv_in_parallel(
             )
             for job in jobs
         ]
-        outcomes = [worker.communicate() for worker in workers]
+        deadline = time.monotonic() + WORKER_TIMEOUT
+        try:
+            outcomes = [
+                worker.communicate(timeout=max(1.0, deadline - time.monotonic()))
+                for worker in workers
+            ]
+        except subprocess.TimeoutExpired:
+            logger.warning("feed.snapshot.parallel_timeout channel=%s", channel.id)
+            return None
         for worker, (_, errors) in zip(workers, outcomes, strict=True):
             if worker.returncode != 0:
                 logger.warning("feed.snapshot.parallel_failed error=%s", errors.strip()[-500:])

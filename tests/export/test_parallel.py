@@ -125,3 +125,19 @@ def test_a_failed_worker_falls_back_to_one_process(engine, settings, channel, mo
     assert snapshot(engine, channel["id"])["rows"] == ROWS
     leftovers = [p.name for p in channel_dir(settings.DATA_DIR, channel["id"]).iterdir()]
     assert not [n for n in leftovers if n.endswith(".tmp")]
+
+
+def test_a_stuck_worker_is_stopped_and_the_feed_built_in_one_process(
+    engine, settings, channel, monkeypatch
+):
+    monkeypatch.setattr(parallel, "WORKER_TIMEOUT", 0.5)
+    real_popen = parallel.subprocess.Popen
+
+    def sleeper(args, **kwargs):
+        return real_popen([args[0], "-c", "import time; time.sleep(60)"], **kwargs)
+
+    monkeypatch.setattr(parallel.subprocess, "Popen", sleeper)
+
+    build_snapshot(engine, channel["id"], settings.DATA_DIR, 6, processes=2)
+
+    assert snapshot(engine, channel["id"])["rows"] == ROWS
