@@ -93,7 +93,8 @@ def child(kind: str, db: Path) -> None:
     from sqlalchemy import select
 
     from feed.db import make_engine
-    from feed.export.snapshot import _csv_file, build_file, json_producer
+    from feed.export.files import build_file
+    from feed.export.snapshot import _csv_file, json_producer
     from feed.models import Channel
 
     engine = make_engine(f"sqlite:///{db}")
