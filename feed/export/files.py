@@ -82,7 +82,7 @@ class BuiltFile:
     build_seconds: float
 
 
-def _fsync_and_close(f: Any) -> None:
+def fsync_and_close(f: Any) -> None:
     f.flush()
     os.fsync(f.fileno())
     f.close()
@@ -126,8 +126,8 @@ def build_file(directory: Path, fmt: str, gzip_level: int, produce: Any) -> Buil
         rows = produce(out)
         out.flush()
         digest = sink.finish()
-        _fsync_and_close(plain)
-        _fsync_and_close(gz)
+        fsync_and_close(plain)
+        fsync_and_close(gz)
         return install(directory, fmt, plain.name, gz.name, digest, rows, started)
     except BaseException:
         sink.abandon()

@@ -16,7 +16,6 @@ caller builds in one process.
 import hashlib
 import json
 import logging
-import os
 import struct
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from feed.export.files import fsync_and_close
 from feed.export.query import LISTING, csv_select
 from feed.export.template import effective_template
 
@@ -190,10 +190,8 @@ def _merge(directory: Path, parts: list[Part]) -> tuple[str, str, str]:
                 while chunk := f.read(COPY_CHUNK):
                     gz.write(chunk)
         gz.write(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
-        for f in (plain, gz):
-            f.flush()
-            os.fsync(f.fileno())
-            f.close()
+        fsync_and_close(plain)
+        fsync_and_close(gz)
     except BaseException:
         for f in (plain, gz):
             f.close()

@@ -36,7 +36,15 @@ def _pending(engine: Engine, channel: Any) -> list[Any]:
     since = utcnow() - timedelta(days=channel.order_days)
     with engine.connect() as conn:
         return conn.execute(
-            select(ORDER)
+            select(
+                ORDER.c.id,
+                ORDER.c.ecomdash_order_id,
+                ORDER.c.storefront_type,
+                ORDER.c.storefront_order_number,
+                ORDER.c.state,
+                ORDER.c.hold_reasons,
+                ORDER.c.imported_at,
+            )
             .where(
                 ORDER.c.channel_id == channel.id,
                 ORDER.c.acknowledged_at.is_(None),
